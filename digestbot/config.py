@@ -1,0 +1,163 @@
+"""Settings: ``config/digestbot.toml`` holds the documented defaults, ``DIGESTBOT_*``
+environment variables override them. Nothing is read at import time: call
+``load_settings()`` (or ``get_settings()`` for the cached copy)."""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from digestbot.errors import ConfigError
+
+CONFIG_FILE_ENV = "DIGESTBOT_CONFIG"
+DEFAULT_CONFIG_FILE = Path(__file__).resolve().parent.parent / "config" / "digestbot.toml"
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+
+
+def _split_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DIGESTBOT_", extra="ignore")
+
+    token: SecretStr | None = None
+    api_url: str = "https://api.telegram.org"
+    database_url: str = "sqlite+aiosqlite:///data/digestbot.db"
+    source: str = (
+        "https://raw.githubusercontent.com/l-yohai/daily_papers_ko/main/"
+        "paper_logs/{YYYY}/{MM}/{DD}.md"
+    )
+    source_timeout: float = Field(15.0, gt=0)
+    source_retries: int = Field(3, ge=0, le=10)
+    admins: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    language: str = "ko"
+    timezone: str = "Asia/Seoul"
+    push_time: str = "08:00"
+    top_n: int = Field(5, ge=1, le=50)
+    ingest_time: str = "07:30"
+    ingest_retry_minutes: int = Field(10, ge=1)
+    ingest_cutoff: str = "23:00"
+    catchup_hours: float = Field(12, ge=0)
+    rate_global_per_second: float = Field(30.0, gt=0)
+    rate_private_per_second: float = Field(1.0, gt=0)
+    rate_group_per_minute: float = Field(20.0, gt=0)
+    delivery_concurrency: int = Field(32, ge=1, le=1000)
+    delivery_max_attempts: int = Field(5, ge=1)
+    delivery_max_sleep: float = Field(30.0, ge=0)
+    channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    webhook_url: str = ""
+    webhook_listen: str = "0.0.0.0"  # noqa: S104 - the webhook must be reachable
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @field_validator("admins", "channels", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("push_time", "ingest_time", "ingest_cutoff")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError("expected a time as HH:MM, e.g. 08:00")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in ("ko", "en"):
+            raise ValueError('expected "ko" or "en"')
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown time zone, e.g. Asia/Seoul") from exc
+        return value
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not _TOKEN.match(value.get_secret_value()):
+            # never echo the value: it is a secret even when malformed
+            raise ValueError("not a bot token (expected 123456:ABC..., from @BotFather)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "expected sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db"
+            )
+        return value
+
+    @field_validator("api_url", "webhook_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/")
+
+    def require_token(self) -> str:
+        if self.token is None:
+            raise ConfigError("DIGESTBOT_TOKEN", "not set; get a token from @BotFather")
+        return self.token.get_secret_value()
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.admins
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings now; a bad value becomes one ConfigError naming the setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "settings"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"DIGESTBOT_{field.upper()}", message) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

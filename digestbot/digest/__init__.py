@@ -1,0 +1,1 @@
+"""Digests: reading them from their source and parsing them (pure)."""

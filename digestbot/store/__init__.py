@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, repository functions (they never commit), migrations."""

@@ -1,0 +1,189 @@
+"""SQLAlchemy 2 models.
+
+Alembic migrations (``digestbot/store/migrations``) are the only source of the schema;
+these classes describe it for queries and must stay in step with the migrations
+(``tests/store/test_migrations.py`` compares them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+# --------------------------------------------------------------------------- archive
+
+
+class Paper(Base):
+    """A paper, keyed by arXiv id; its latest title, authors and sections."""
+
+    __tablename__ = "papers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    arxiv_id: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    media_url: Mapped[str | None] = mapped_column(Text)
+    media_kind: Mapped[str | None] = mapped_column(String(8))
+    authors: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    sections: Mapped[list[Section]] = relationship(
+        order_by="Section.position", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class Section(Base):
+    """One Korean summary section of a paper, in the order the digest gives them."""
+
+    __tablename__ = "sections"
+
+    paper_id: Mapped[int] = mapped_column(
+        ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class DigestDay(Base):
+    """A day for which a digest was stored."""
+
+    __tablename__ = "digest_days"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    paper_count: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    ingested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Appearance(Base):
+    """A paper's appearance in one day's digest: its rank and its votes that day."""
+
+    __tablename__ = "appearances"
+    __table_args__ = (
+        UniqueConstraint("day", "rank", name="uq_appearances_day_rank"),
+        Index("ix_appearances_paper_id", "paper_id"),
+        Index("ix_appearances_votes", "votes"),
+    )
+
+    day: Mapped[dt.date] = mapped_column(
+        ForeignKey("digest_days.day", ondelete="CASCADE"), primary_key=True
+    )
+    paper_id: Mapped[int] = mapped_column(
+        ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+    )
+    rank: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+    votes: Mapped[int | None] = mapped_column(Integer)
+
+
+class IngestRun(Base):
+    """One attempt to ingest one day, whatever its outcome (for /stats and the scheduler)."""
+
+    __tablename__ = "ingest_runs"
+    __table_args__ = (Index("ix_ingest_runs_day", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # stored | missing | failed
+    papers: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    finished_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# --------------------------------------------------------------------------- chats
+
+
+class Chat(Base):
+    """A Telegram chat the bot talks to: private, group, supergroup or channel."""
+
+    __tablename__ = "chats"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="ko")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    inactive_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Subscription(Base):
+    """A chat's (or forum topic's) morning push and its settings."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("chat_id", "thread_id", name="uq_subscriptions_target"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("chats.id", ondelete="CASCADE", onupdate="CASCADE")
+    )
+    # 0 = the chat itself; otherwise the forum topic (message_thread_id) it was made in
+    thread_id: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    push_time: Mapped[str] = mapped_column(String(5), default="08:00")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Seoul")
+    top_n: Mapped[int] = mapped_column(Integer, default=5)
+    # section names the push shows; empty = every section
+    sections: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# --------------------------------------------------------------------------- outbox
+
+
+class Delivery(Base):
+    """One message (possibly several parts) to one chat, written before it is sent.
+
+    ``dedupe_key`` makes "never the same digest twice to the same chat" a database
+    constraint: a push of day D to chat C is ``push:D:C:thread`` and can be queued once.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_deliveries_dedupe_key"),
+        Index("ix_deliveries_state_due", "state", "due_at"),
+        Index("ix_deliveries_chat_id", "chat_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # push | repost | broadcast
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    thread_id: Mapped[int] = mapped_column(Integer, default=0)
+    day: Mapped[dt.date | None] = mapped_column(Date)
+    parts: Mapped[list[str]] = mapped_column(JSON)  # rendered HTML messages, in order
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    due_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
