@@ -40,6 +40,10 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     connect_args = kwargs.pop("connect_args", {})
     server_settings = connect_args.setdefault("server_settings", {})
+    # ?search_path=schema keeps digestbot in a schema of its own (tests use one per test)
+    if "search_path" in url.query:
+        server_settings["search_path"] = str(url.query["search_path"])
+        url = url.difference_update_query(["search_path"])
     server_settings.setdefault("plan_cache_mode", "force_custom_plan")
     server_settings.setdefault("application_name", f"digestbot-{os.getpid()}")
     return create_async_engine(url, connect_args=connect_args, pool_pre_ping=True, **kwargs)

@@ -1,0 +1,74 @@
+"""Shared fixtures. Storage tests take ``db_url`` / ``engine`` / ``sessions`` and run on
+SQLite always and on PostgreSQL when DIGESTBOT_TEST_POSTGRES_URL is set (CI sets it)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from digestbot.store.db import create_engine, session_factory
+from digestbot.store.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("DIGESTBOT_TEST_POSTGRES_URL", "")
+FIXTURES = Path(__file__).parent / "fixtures"
+DIGESTS = FIXTURES / "digests"
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgresql",
+        id="postgresql",
+        marks=pytest.mark.skipif(
+            not POSTGRES_URL,
+            reason="PostgreSQL tests need DIGESTBOT_TEST_POSTGRES_URL "
+            "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test); .ci/run sets it",
+        ),
+    ),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database of its own: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    yield from _postgres_schema_url()
+
+
+def _postgres_schema_url() -> Iterator[str]:
+    import asyncio
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+
+    async def run(sql: str) -> None:
+        engine = create_engine(POSTGRES_URL)
+        async with engine.begin() as conn:
+            await conn.execute(text(sql))
+        await engine.dispose()
+
+    asyncio.run(run(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{sep}search_path={schema}"
+    finally:
+        asyncio.run(run(f"DROP SCHEMA {schema} CASCADE"))
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(db_url)
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return session_factory(engine)
