@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -39,7 +39,7 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
 
@@ -50,7 +50,9 @@ def parse_date(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2025-05-09") from None
+        raise typer.BadParameter(
+            f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2025-05-09"
+        ) from None
 
 
 DateOption = Annotated[str | None, typer.Option(help="a day, YYYY-MM-DD", metavar="YYYY-MM-DD")]
@@ -114,17 +116,16 @@ def _days(start: dt.date, end: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def _report(results: list[IngestResult], quiet: bool) -> None:
+def _report(results: list[IngestResult]) -> None:
     stored = [r for r in results if r.status == "stored"]
     missing = [r for r in results if r.status == "missing"]
     failed = [r for r in results if r.status == "failed"]
-    if not quiet or failed:
-        papers = sum(r.papers for r in stored)
-        out.print(
-            f"stored {len(stored)} day(s), {papers} paper(s); "
-            f"{len(missing)} day(s) without a digest; {len(failed)} failed",
-            highlight=False,
-        )
+    papers = sum(r.papers for r in stored)
+    out.print(
+        f"stored {len(stored)} day(s), {papers} paper(s); "
+        f"{len(missing)} day(s) without a digest; {len(failed)} failed",
+        highlight=False,
+    )
     for r in failed:
         err.print(f"[red]failed[/] {r.day if r.day != dt.date.min else ''} {r.message}")
     if failed:
@@ -171,7 +172,7 @@ def ingest(
         assert start is not None
         return await _ingest_many(res, res.source, _days(start, end), quiet)
 
-    _report(with_resources(work), quiet)
+    _report(with_resources(work))
 
 
 async def _ingest_many(

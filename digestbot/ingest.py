@@ -4,6 +4,7 @@ These are the operations the CLI, the scheduler and the /ingest command share.""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
@@ -78,7 +79,7 @@ async def ingest_day(
 
 async def ingest_file(sessions: async_sessionmaker[AsyncSession], path: Path) -> IngestResult:
     try:
-        content = path.read_bytes()
+        content = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
         return IngestResult(dt.date.min, "failed", message=f"{path}: {exc.strerror}")
     return await store_text(sessions, content, str(path))

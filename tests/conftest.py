@@ -16,6 +16,8 @@ from digestbot.store.db import create_engine, session_factory
 from digestbot.store.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("DIGESTBOT_TEST_POSTGRES_URL", "")
+# python-telegram-bot warns (an error under pytest) on int retry_after unless opted in
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 FIXTURES = Path(__file__).parent / "fixtures"
 DIGESTS = FIXTURES / "digests"
 

@@ -103,15 +103,12 @@ async def store_digest(session: AsyncSession, digest: Digest, content_sha256: st
         ),
         paper_rows,
     )
-    ids = dict(
-        (
-            await session.execute(
-                select(m.Paper.arxiv_id, m.Paper.id).where(
-                    m.Paper.arxiv_id.in_([p.arxiv_id for p in digest.papers])
-                )
-            )
-        ).tuples()
+    found = await session.execute(
+        select(m.Paper.arxiv_id, m.Paper.id).where(
+            m.Paper.arxiv_id.in_([p.arxiv_id for p in digest.papers])
+        )
     )
+    ids: dict[str, int] = {arxiv_id: pid for arxiv_id, pid in found.tuples()}
     paper_ids = [ids[p.arxiv_id] for p in digest.papers]
     await session.execute(delete(m.Section).where(m.Section.paper_id.in_(paper_ids)))
     section_rows = [
@@ -146,7 +143,10 @@ async def record_ingest_run(
 
 
 async def last_ingest_run(session: AsyncSession) -> m.IngestRun | None:
-    return await session.scalar(select(m.IngestRun).order_by(m.IngestRun.id.desc()).limit(1))
+    run: m.IngestRun | None = await session.scalar(
+        select(m.IngestRun).order_by(m.IngestRun.id.desc()).limit(1)
+    )
+    return run
 
 
 async def newest_day(session: AsyncSession) -> dt.date | None:

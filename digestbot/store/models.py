@@ -8,7 +8,7 @@ these classes describe it for queries and must stay in step with the migrations
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -31,7 +31,10 @@ def utcnow() -> dt.datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dt.datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+    }
 
 
 # --------------------------------------------------------------------------- archive
@@ -185,5 +188,7 @@ class Delivery(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     due_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     claimed_by: Mapped[str] = mapped_column(String(64), default="")
+    # a claim expires at lease_until (an instance that died releases its rows this way)
+    lease_until: Mapped[dt.datetime | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from sqlalchemy import Connection, inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from digestbot.store.migrate import current_revision, downgrade, upgrade
@@ -15,7 +15,7 @@ async def test_migrations_create_every_model_table(engine: AsyncEngine) -> None:
 
 
 async def test_model_columns_match_the_migrated_schema(engine: AsyncEngine) -> None:
-    def columns(conn: object) -> dict[str, set[str]]:
+    def columns(conn: Connection) -> dict[str, set[str]]:
         insp = inspect(conn)
         return {t: {c["name"] for c in insp.get_columns(t)} for t in Base.metadata.tables}
 
