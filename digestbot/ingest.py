@@ -86,10 +86,11 @@ async def ingest_file(sessions: async_sessionmaker[AsyncSession], path: Path) ->
 
 
 async def _record(sessions: async_sessionmaker[AsyncSession], result: IngestResult) -> IngestResult:
+    what = result.day.isoformat() if result.day != dt.date.min else "file"
     if result.status == "failed":
-        log.warning("ingest %s failed: %s", result.day, result.message)
+        log.warning("ingest %s failed: %s", what, result.message)
     else:
-        log.info("ingest %s: %s", result.day, result.message)
+        log.info("ingest %s: %s", what, result.message)
     if result.day != dt.date.min:
         async with sessions.begin() as session:
             await record_ingest_run(session, result.day, result.status, 0, result.message)
