@@ -4,10 +4,12 @@ the transaction (one day's ingest is one transaction)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import Executable, Table, bindparam, delete, func, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,82 +46,110 @@ class Page:
     offset: int
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+@dataclass(frozen=True, slots=True)
+class _WriteStatements:
+    """The statements of one day's write, built once per dialect so their compiled
+    form is cached (ingest speed matters: see benchmarks/ingest.py)."""
+
+    upsert_day: Executable
+    delete_appearances: Executable
+    upsert_papers: Executable
+    paper_ids: Executable
+    delete_sections: Executable
+    insert_sections: Executable
+    insert_appearances: Executable
+
+
+def _table(model: type[m.Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
+@functools.cache
+def _write_statements(dialect: str) -> _WriteStatements:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    days = _table(m.DigestDay)
+    papers = _table(m.Paper)
+    sections = _table(m.Section)
+    appearances = _table(m.Appearance)
+    day_stmt = insert(days)
+    paper_stmt = insert(papers)
+    return _WriteStatements(
+        upsert_day=day_stmt.on_conflict_do_update(
+            index_elements=[days.c.day],
+            set_={c.name: day_stmt.excluded[c.name] for c in days.c if c.name != "day"},
+        ),
+        delete_appearances=delete(appearances).where(appearances.c.day == bindparam("d")),
+        upsert_papers=paper_stmt.on_conflict_do_update(
+            index_elements=[papers.c.arxiv_id],
+            set_={
+                c.name: paper_stmt.excluded[c.name]
+                for c in papers.c
+                if c.name not in ("id", "arxiv_id")
+            },
+        ),
+        paper_ids=select(papers.c.arxiv_id, papers.c.id).where(
+            papers.c.arxiv_id.in_(bindparam("arxiv_ids", expanding=True))
+        ),
+        delete_sections=delete(sections).where(
+            sections.c.paper_id.in_(bindparam("paper_ids", expanding=True))
+        ),
+        insert_sections=insert(sections),
+        insert_appearances=insert(appearances),
+    )
 
 
 async def store_digest(session: AsyncSession, digest: Digest, content_sha256: str) -> int:
     """Write one day: upsert its papers, replace their sections and the day's appearances.
 
     Idempotent: storing the same digest again leaves the same rows (votes updated).
-    Returns the number of papers stored.
+    Returns the number of papers stored. Core statements on the session's connection:
+    no ORM state is needed here.
     """
+    conn = await session.connection()
+    stmts = _write_statements(conn.dialect.name)
     day = digest.date
-    insert = _insert(session)
     now = m.utcnow()
-
-    day_stmt = insert(m.DigestDay).values(
-        day=day,
-        source=digest.source,
-        paper_count=len(digest.papers),
-        content_sha256=content_sha256,
-        ingested_at=now,
+    await conn.execute(
+        stmts.upsert_day,
+        {
+            "day": day,
+            "source": digest.source,
+            "paper_count": len(digest.papers),
+            "content_sha256": content_sha256,
+            "ingested_at": now,
+        },
     )
-    await session.execute(
-        day_stmt.on_conflict_do_update(
-            index_elements=[m.DigestDay.day],
-            set_={
-                "source": day_stmt.excluded.source,
-                "paper_count": day_stmt.excluded.paper_count,
-                "content_sha256": day_stmt.excluded.content_sha256,
-                "ingested_at": day_stmt.excluded.ingested_at,
-            },
-        )
-    )
-    await session.execute(delete(m.Appearance).where(m.Appearance.day == day))
+    await conn.execute(stmts.delete_appearances, {"d": day})
     if not digest.papers:
         return 0
-
-    paper_rows = [
-        {
-            "arxiv_id": p.arxiv_id,
-            "title": p.title,
-            "url": p.url,
-            "media_url": p.media_url,
-            "media_kind": p.media_kind,
-            "authors": list(p.authors),
-            "updated_at": now,
-        }
-        for p in digest.papers
-    ]
-    upsert = insert(m.Paper)
-    await session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[m.Paper.arxiv_id],
-            set_={
-                col: getattr(upsert.excluded, col)
-                for col in ("title", "url", "media_url", "media_kind", "authors", "updated_at")
-            },
-        ),
-        paper_rows,
+    await conn.execute(
+        stmts.upsert_papers,
+        [
+            {
+                "arxiv_id": p.arxiv_id,
+                "title": p.title,
+                "url": p.url,
+                "media_url": p.media_url,
+                "media_kind": p.media_kind,
+                "authors": list(p.authors),
+                "updated_at": now,
+            }
+            for p in digest.papers
+        ],
     )
-    found = await session.execute(
-        select(m.Paper.arxiv_id, m.Paper.id).where(
-            m.Paper.arxiv_id.in_([p.arxiv_id for p in digest.papers])
-        )
-    )
+    found = await conn.execute(stmts.paper_ids, {"arxiv_ids": [p.arxiv_id for p in digest.papers]})
     ids: dict[str, int] = {arxiv_id: pid for arxiv_id, pid in found.tuples()}
     paper_ids = [ids[p.arxiv_id] for p in digest.papers]
-    await session.execute(delete(m.Section).where(m.Section.paper_id.in_(paper_ids)))
+    await conn.execute(stmts.delete_sections, {"paper_ids": paper_ids})
     section_rows = [
         {"paper_id": ids[p.arxiv_id], "position": i, "name": s.name, "text": s.text}
         for p in digest.papers
         for i, s in enumerate(p.sections, start=1)
     ]
     if section_rows:
-        await session.execute(insert(m.Section), section_rows)
-    await session.execute(
-        insert(m.Appearance),
+        await conn.execute(stmts.insert_sections, section_rows)
+    await conn.execute(
+        stmts.insert_appearances,
         [
             {
                 "day": day,
@@ -138,8 +168,12 @@ async def store_digest(session: AsyncSession, digest: Digest, content_sha256: st
 async def record_ingest_run(
     session: AsyncSession, day: dt.date, status: str, papers: int = 0, message: str = ""
 ) -> None:
-    session.add(m.IngestRun(day=day, status=status, papers=papers, message=message))
-    await session.flush()
+    conn = await session.connection()
+    await conn.execute(
+        insert(_table(m.IngestRun)).values(
+            day=day, status=status, papers=papers, message=message, finished_at=m.utcnow()
+        )
+    )
 
 
 async def last_ingest_run(session: AsyncSession) -> m.IngestRun | None:
