@@ -28,9 +28,7 @@ async def snapshot(sessions: Sessions) -> str:
             *(await s.execute(select(m.Section.paper_id, m.Section.position, m.Section.text))),
             *(await s.execute(select(m.DigestDay.day, m.DigestDay.content_sha256))).all(),
             *(
-                await s.execute(
-                    select(m.Appearance.day, m.Appearance.paper_id, m.Appearance.votes)
-                )
+                await s.execute(select(m.Appearance.day, m.Appearance.paper_id, m.Appearance.votes))
             ).all(),
         ]
     return hashlib.sha256(repr(sorted(map(repr, rows))).encode()).hexdigest()

@@ -1,0 +1,461 @@
+"""The sender: claims due deliveries from the outbox and sends them through Telegram at
+the published ceilings, acting on Telegram's answers (``digestbot.delivery.errors``).
+
+Concurrency: at most ``delivery_concurrency`` sends in flight (a semaphore held from the
+request until its "part sent" row is committed, so a crash repeats at most that many
+messages); up to ``4 × delivery_concurrency`` deliveries claimed, one task per chat, so a
+chat's deliveries go one at a time and a delivery's parts go in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import signal
+import socket
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.request import HTTPXRequest
+
+from digestbot.config import Settings
+from digestbot.delivery import outbox
+from digestbot.delivery.errors import Action, Outcome, classify
+from digestbot.delivery.outbox import Claimed
+from digestbot.delivery.ratelimit import Clock, RateLimiter, RateLimits, backoff_delay
+
+log = logging.getLogger(__name__)
+
+Now = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def default_instance() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"[:64]
+
+
+def limits_from_settings(settings: Settings, *, enabled: bool = True) -> RateLimits:
+    return RateLimits(
+        global_per_second=settings.rate_global_per_second,
+        private_per_second=settings.rate_private_per_second,
+        group_per_minute=settings.rate_group_per_minute,
+        enabled=enabled,
+    )
+
+
+def make_bot(settings: Settings, *, timeout: float = 10.0) -> Bot:
+    """A Bot for the engine: the configured API server, and a connection pool as large
+    as the number of sends in flight (PTB's default pool of one would time out)."""
+    request = HTTPXRequest(
+        connection_pool_size=settings.delivery_concurrency + 4,
+        read_timeout=timeout,
+        write_timeout=timeout,
+        connect_timeout=timeout,
+        pool_timeout=timeout,
+    )
+    return Bot(settings.require_token(), base_url=f"{settings.api_url}/bot", request=request)
+
+
+@dataclass(frozen=True, slots=True)
+class AdminAlert:
+    """Something an admin should hear about: a message Telegram refused as bad, or a
+    delivery given up after its attempts."""
+
+    delivery_id: int
+    chat_id: int
+    kind: str
+    reason: str
+
+
+AlertHook = Callable[[AdminAlert], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class EngineStats:
+    deliveries_sent: int = 0  # deliveries whose every part Telegram accepted
+    messages_sent: int = 0  # parts accepted
+    failed: int = 0
+    rescheduled: int = 0  # put back with a later due time (long 429, transient error)
+    flood_waits: int = 0  # 429 answers
+    global_floods: int = 0  # 429 bursts that paused everything
+    deactivated: int = 0  # chats (or topics) switched off after 403 and the like
+    migrated: int = 0
+    lost_claims: int = 0  # a lease ran out and another instance took over
+    alerts: list[AdminAlert] = field(default_factory=list)
+
+
+class DeliveryEngine:
+    """Sends what the outbox holds. One per process; ``run`` inside the bot, or
+    ``run_until_idle`` from the CLI and tests."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        *,
+        instance: str | None = None,
+        limits: RateLimits | None = None,
+        clock: Clock = time.monotonic,
+        now: Now = utcnow,
+        lease: float = 60.0,
+        poll_interval: float = 1.0,
+        backoff_base: float = 2.0,
+        on_alert: AlertHook | None = None,
+        max_active: int | None = None,
+    ) -> None:
+        self.bot = bot
+        self.sessions = sessions
+        self.settings = settings
+        self.instance = (instance or default_instance())[:64]
+        self.limiter = RateLimiter(limits or limits_from_settings(settings), clock)
+        self.stats = EngineStats()
+        self._now = now
+        self._lease = lease
+        self._poll = poll_interval
+        self._backoff_base = backoff_base
+        self._on_alert = on_alert
+        self._concurrency = settings.delivery_concurrency
+        self._max_active = max_active or 4 * settings.delivery_concurrency
+        self._claim_min = max(1, self._max_active // 4)
+        self._slots = asyncio.Semaphore(self._concurrency)
+        self._wake = asyncio.Event()
+        self._claims: dict[int, Claimed] = {}
+        self._chains: dict[int, deque[Claimed]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._superseded: set[int] = set()
+        self._dead_chats: dict[int, str] = {}
+        self._stopping = False
+
+    # ------------------------------------------------------------------ public
+
+    def notify(self) -> None:
+        """Wake the engine now (call after queueing deliveries)."""
+        self._wake.set()
+
+    async def run_until_idle(self, *, horizon: float | None = None) -> EngineStats:
+        """Send everything due now, and what falls due within ``horizon`` seconds
+        (default ``delivery_max_sleep``: retries and short waits), then return."""
+        limit = self.settings.delivery_max_sleep if horizon is None else horizon
+        await self._loop(None, limit)
+        return self.stats
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll the outbox until ``stop`` is set; then hand back unfinished claims."""
+        await self._loop(stop, None)
+
+    # ------------------------------------------------------------------ main loop
+
+    async def _loop(self, stop: asyncio.Event | None, horizon: float | None) -> None:
+        self._stopping = False
+        async with self.sessions.begin() as session:
+            # rows this instance name held before a restart are ours to resume now
+            await outbox.release_claims(session, self.instance)
+        heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            while stop is None or not stop.is_set():
+                self._wake.clear()
+                claimed = 0
+                free = self._max_active - len(self._claims)
+                if free >= self._claim_min or (free > 0 and not self._claims):
+                    try:
+                        claimed = await self._claim(free)
+                    except Exception:
+                        if stop is None:
+                            raise
+                        # a long-running engine outlives a database hiccup
+                        log.exception("claiming deliveries failed; trying again")
+                timeout = self._poll
+                if horizon is not None and not self._claims and not claimed:
+                    async with self.sessions() as session:
+                        due = await outbox.next_due_at(session)
+                    if due is None:
+                        break
+                    wait = (due - self._now()).total_seconds()
+                    if wait > horizon:
+                        break
+                    timeout = min(max(wait, 0.01), self._poll)
+                elif claimed and len(self._claims) < self._max_active:
+                    timeout = 0.05  # more may be due right away
+                await self._wait(stop, timeout)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            await self._shutdown()
+
+    async def _wait(self, stop: asyncio.Event | None, seconds: float) -> None:
+        waiters = [asyncio.ensure_future(self._wake.wait())]
+        if stop is not None:
+            waiters.append(asyncio.ensure_future(stop.wait()))
+        _, pending = await asyncio.wait(
+            waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        for waiter in pending:
+            waiter.cancel()
+
+    async def _claim(self, limit: int) -> int:
+        async with self.sessions.begin() as session:
+            claimed = await outbox.claim_due(
+                session, instance=self.instance, now=self._now(), limit=limit, lease=self._lease
+            )
+        for delivery in claimed:
+            self._claims[delivery.id] = delivery
+            chain = self._chains.get(delivery.chat_id)
+            if chain is not None:
+                chain.append(delivery)
+                continue
+            self._chains[delivery.chat_id] = deque([delivery])
+            task = asyncio.create_task(self._run_chain(delivery.chat_id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(claimed)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self._lease / 3)
+            if self._claims:
+                until = self._now() + dt.timedelta(seconds=self._lease)
+                try:
+                    async with self.sessions.begin() as session:
+                        await outbox.renew_leases(
+                            session, list(self._claims), self.instance, until=until
+                        )
+                except Exception:
+                    log.exception("renewing delivery leases failed")
+
+    async def _shutdown(self) -> None:
+        self._stopping = True
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=5.0)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self._claims:
+            async with self.sessions.begin() as session:
+                await outbox.release_claims(session, self.instance, list(self._claims))
+            self._claims.clear()
+        self._chains.clear()
+
+    # ------------------------------------------------------------------ one chat
+
+    async def _run_chain(self, chat_key: int) -> None:
+        chain = self._chains[chat_key]
+        try:
+            while chain and not self._stopping:
+                delivery = chain[0]
+                try:
+                    if not await self._deliver(delivery):
+                        break  # stopping: _shutdown hands the claim back
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("delivery %s failed unexpectedly", delivery.id)
+                    await self._retry_later(delivery, "internal error (see the log)")
+                chain.popleft()
+                self._claims.pop(delivery.id, None)
+        finally:
+            self._chains.pop(chat_key, None)
+            self._dead_chats.pop(chat_key, None)
+            self.limiter.forget(chat_key)
+            self._wake.set()
+
+    async def _deliver(self, d: Claimed) -> bool:
+        """Send the rest of ``d``; False when stopped before it was done with."""
+        while d.parts_sent < len(d.parts):
+            if self._stopping:
+                return False
+            if d.id in self._superseded:
+                return True
+            if d.chat_id in self._dead_chats:
+                await self._fail(d, f"chat inactive: {self._dead_chats[d.chat_id]}")
+                return True
+            await self._pace(d.chat_id)
+            outcome: Outcome | None = None
+            async with self._slots:
+                sent_at = self.limiter.mark_sent(d.chat_id)
+                try:
+                    await self.bot.send_message(
+                        chat_id=d.chat_id,
+                        text=d.parts[d.parts_sent],
+                        parse_mode=ParseMode.HTML,
+                        message_thread_id=d.thread_id or None,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
+                except TelegramError as exc:
+                    outcome = classify(exc)
+                else:
+                    self.limiter.record_success(d.chat_id)
+                    d.parts_sent += 1
+                    done = d.parts_sent == len(d.parts)
+                    async with self.sessions.begin() as session:
+                        kept = await outbox.mark_part_sent(
+                            session,
+                            d.id,
+                            self.instance,
+                            parts_sent=d.parts_sent,
+                            done=done,
+                            now=self._now(),
+                            lease=self._lease,
+                        )
+                    self.stats.messages_sent += 1
+                    if not kept:
+                        self.stats.lost_claims += 1
+                        log.warning("delivery %s: claim lost, another instance has it", d.id)
+                        return True
+                    if done:
+                        self.stats.deliveries_sent += 1
+            if outcome is not None and not await self._act(d, outcome, sent_at):
+                return True
+        return True
+
+    async def _pace(self, chat_id: int) -> None:
+        while True:
+            delay = self.limiter.chat_delay(chat_id)
+            if delay <= 0:
+                break
+            await asyncio.sleep(delay)
+        delay = self.limiter.reserve_global(chat_id)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        while True:
+            delay = self.limiter.send_delay()
+            if delay <= 0:
+                break
+            await asyncio.sleep(delay)
+
+    # ------------------------------------------------------------------ answers
+
+    async def _act(self, d: Claimed, outcome: Outcome, sent_at: float) -> bool:
+        """Carry out what Telegram's answer calls for; True: send the part again now."""
+        reason = self._redact(outcome.reason)
+        action = outcome.action
+        if action is Action.WAIT:
+            self.stats.flood_waits += 1
+            if self.limiter.record_flood(d.chat_id, outcome.retry_after, sent_at):
+                self.stats.global_floods += 1
+                log.warning(
+                    "flood: many recent answers were 429; pausing all sends for %.0f s",
+                    outcome.retry_after,
+                )
+            if outcome.retry_after <= self.settings.delivery_max_sleep:
+                return True
+            due = self._now() + dt.timedelta(seconds=outcome.retry_after)
+            await self._reschedule(d, due, d.attempts, reason)
+            return False
+        if action is Action.MIGRATE:
+            assert outcome.new_chat_id is not None
+            old, new = d.chat_id, outcome.new_chat_id
+            async with self.sessions.begin() as session:
+                superseded = await outbox.migrate_chat(session, old, new, now=self._now())
+            self._superseded |= superseded
+            self.limiter.rename(old, new)
+            for claimed in self._claims.values():
+                if claimed.chat_id == old:
+                    claimed.chat_id = new
+            self.stats.migrated += 1
+            log.info("chat %s migrated to %s", old, new)
+            return d.id not in superseded
+        if action is Action.DEACTIVATE:
+            self._dead_chats[d.chat_id] = reason
+            async with self.sessions.begin() as session:
+                await outbox.mark_failed(
+                    session, d.id, self.instance, error=reason, now=self._now()
+                )
+                await outbox.deactivate_chat(session, d.chat_id, reason, now=self._now())
+            self.stats.failed += 1
+            self.stats.deactivated += 1
+            log.info("chat %s deactivated: %s", d.chat_id, reason)
+            return False
+        if action is Action.DEACTIVATE_TOPIC:
+            async with self.sessions.begin() as session:
+                await outbox.mark_failed(
+                    session, d.id, self.instance, error=reason, now=self._now()
+                )
+                await outbox.deactivate_topic(session, d.chat_id, d.thread_id)
+            self.stats.failed += 1
+            self.stats.deactivated += 1
+            return False
+        if action is Action.FAIL:
+            await self._fail(d, reason)
+            await self._alert(d, "bad message", reason)
+            return False
+        if outcome.alert:
+            await self._alert(d, "error", reason)
+        await self._retry_later(d, reason)
+        return False
+
+    async def _retry_later(self, d: Claimed, reason: str) -> None:
+        d.attempts += 1
+        if d.attempts >= self.settings.delivery_max_attempts:
+            await self._fail(d, f"gave up after {d.attempts} attempts: {reason}", d.attempts)
+            await self._alert(d, "gave up", reason)
+            return
+        delay = backoff_delay(d.attempts, base=self._backoff_base)
+        await self._reschedule(d, self._now() + dt.timedelta(seconds=delay), d.attempts, reason)
+
+    async def _reschedule(self, d: Claimed, due: dt.datetime, attempts: int, reason: str) -> None:
+        async with self.sessions.begin() as session:
+            await outbox.reschedule(
+                session, d.id, self.instance, due_at=due, attempts=attempts, error=reason
+            )
+        self.stats.rescheduled += 1
+
+    async def _fail(self, d: Claimed, reason: str, attempts: int | None = None) -> None:
+        async with self.sessions.begin() as session:
+            await outbox.mark_failed(
+                session, d.id, self.instance, error=reason, now=self._now(), attempts=attempts
+            )
+        self.stats.failed += 1
+        log.warning("delivery %s to %s failed: %s", d.id, d.chat_id, reason)
+
+    async def _alert(self, d: Claimed, kind: str, reason: str) -> None:
+        alert = AdminAlert(d.id, d.chat_id, kind, reason)
+        self.stats.alerts.append(alert)
+        if self._on_alert is not None:
+            try:
+                await self._on_alert(alert)
+            except Exception:
+                log.exception("telling the admins failed")
+
+    def _redact(self, text: str) -> str:
+        token = self.bot.token
+        return text.replace(token, "<token>") if token else text
+
+
+async def run_delivery(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    until_idle: bool,
+    instance: str | None = None,
+) -> EngineStats:
+    """``digestbot deliver``: send the outbox with a bot of its own, until idle or until
+    SIGINT/SIGTERM (claims still held then go back to the outbox)."""
+    bot = make_bot(settings)
+    async with bot:
+        engine = DeliveryEngine(bot, sessions, settings, instance=instance)
+        if until_idle:
+            return await engine.run_until_idle()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await engine.run(stop)
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        return engine.stats

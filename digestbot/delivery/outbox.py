@@ -1,0 +1,420 @@
+"""The outbox: repository functions on the ``deliveries`` table (and the chat changes
+Telegram's answers call for). None of them commits; the caller owns the transaction.
+
+A delivery's life::
+
+    pending ──claim──▶ sending ──every part accepted──▶ sent
+       ▲                  │
+       └──reschedule──────┤ (429 with a long wait, transient error: due_at moves on)
+                          └──────────────────────────▶ failed (last_error says why)
+
+A claim is a lease: ``claimed_by`` an instance until ``lease_until``. A claim whose lease
+ran out (its instance died) is claimable again; ``parts_sent`` says where to resume.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from digestbot.store.models import Chat, Delivery, Subscription
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+_INSERT_CHUNK = 500
+
+
+def target_key(prefix: str, chat_id: int, thread_id: int) -> str:
+    """A dedupe key ends with its target, ``…:chat_id:thread_id`` (migrations rewrite it)."""
+    return f"{prefix}:{chat_id}:{thread_id}"
+
+
+def retarget_key(key: str, old_chat_id: int, new_chat_id: int) -> str:
+    prefix, chat, thread = key.rsplit(":", 2)
+    return target_key(prefix, new_chat_id, int(thread)) if chat == str(old_chat_id) else key
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    dedupe_key: str
+    kind: str  # push | repost | broadcast
+    chat_id: int
+    thread_id: int
+    parts: Sequence[str]
+    day: dt.date | None = None
+    due_at: dt.datetime | None = None
+
+
+@dataclass(slots=True)
+class Claimed:
+    """A claimed delivery as the engine works on it (mutable: chat id, progress)."""
+
+    id: int
+    dedupe_key: str
+    kind: str
+    chat_id: int
+    thread_id: int
+    parts: list[str]
+    parts_sent: int
+    attempts: int
+
+
+def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+
+
+async def existing_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:
+    wanted = list(keys)
+    found: set[str] = set()
+    for i in range(0, len(wanted), _INSERT_CHUNK):
+        chunk = wanted[i : i + _INSERT_CHUNK]
+        rows = await session.scalars(
+            select(Delivery.dedupe_key).where(Delivery.dedupe_key.in_(chunk))
+        )
+        found.update(rows)
+    return found
+
+
+async def add_deliveries(
+    session: AsyncSession, items: Sequence[NewDelivery], *, now: dt.datetime | None = None
+) -> int:
+    """Queue deliveries; one whose ``dedupe_key`` is already queued is skipped (whatever
+    its state). Returns how many were queued."""
+    now = now or dt.datetime.now(dt.UTC)
+    insert = _insert(session)
+    added = 0
+    for i in range(0, len(items), _INSERT_CHUNK):
+        rows = [
+            {
+                "dedupe_key": d.dedupe_key,
+                "kind": d.kind,
+                "chat_id": d.chat_id,
+                "thread_id": d.thread_id,
+                "day": d.day,
+                "parts": list(d.parts),
+                "parts_sent": 0,
+                "state": PENDING,
+                "attempts": 0,
+                "last_error": "",
+                "due_at": d.due_at or now,
+                "claimed_by": "",
+                "created_at": now,
+            }
+            for d in items[i : i + _INSERT_CHUNK]
+        ]
+        stmt = (
+            insert(Delivery)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(Delivery.id)
+        )
+        added += len((await session.execute(stmt)).all())
+    return added
+
+
+def _claimable(now: dt.datetime):  # type: ignore[no-untyped-def]
+    return or_(
+        and_(Delivery.state == PENDING, Delivery.due_at <= now),
+        and_(Delivery.state == SENDING, Delivery.lease_until < now),
+    )
+
+
+async def claim_due(
+    session: AsyncSession, *, instance: str, now: dt.datetime, limit: int, lease: float
+) -> list[Claimed]:
+    """Claim up to ``limit`` due deliveries (oldest first) for ``instance``.
+
+    One statement: ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)``, so on
+    PostgreSQL concurrent instances skip each other's rows instead of waiting or sharing
+    them, and on SQLite (one writer at a time) the claim is atomic. A chat that another
+    live claim is sending to is left alone, so one chat gets one delivery at a time.
+    """
+    other = aliased(Delivery)
+    busy = exists().where(
+        other.chat_id == Delivery.chat_id,
+        other.state == SENDING,
+        other.lease_until >= now,
+    )
+    candidates = (
+        select(Delivery.id)
+        .where(_claimable(now), ~busy)
+        .order_by(Delivery.due_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = (
+        update(Delivery)
+        .where(Delivery.id.in_(candidates.scalar_subquery()))
+        .values(
+            state=SENDING,
+            claimed_by=instance,
+            lease_until=now + dt.timedelta(seconds=lease),
+        )
+        .returning(
+            Delivery.id,
+            Delivery.dedupe_key,
+            Delivery.kind,
+            Delivery.chat_id,
+            Delivery.thread_id,
+            Delivery.parts,
+            Delivery.parts_sent,
+            Delivery.attempts,
+            Delivery.due_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = sorted((await session.execute(stmt)).all(), key=lambda r: (r.due_at, r.id))
+    return [
+        Claimed(
+            r.id,
+            r.dedupe_key,
+            r.kind,
+            r.chat_id,
+            r.thread_id,
+            list(r.parts),
+            r.parts_sent,
+            r.attempts,
+        )
+        for r in rows
+    ]
+
+
+def _mine(delivery_id: int, instance: str):  # type: ignore[no-untyped-def]
+    return and_(
+        Delivery.id == delivery_id, Delivery.claimed_by == instance, Delivery.state == SENDING
+    )
+
+
+async def _update_mine(
+    session: AsyncSession, delivery_id: int, instance: str, **values: object
+) -> bool:
+    result = await session.execute(
+        update(Delivery)
+        .where(_mine(delivery_id, instance))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_part_sent(
+    session: AsyncSession,
+    delivery_id: int,
+    instance: str,
+    *,
+    parts_sent: int,
+    done: bool,
+    now: dt.datetime,
+    lease: float,
+) -> bool:
+    """Record that Telegram accepted part ``parts_sent`` (1-based). False: the claim was
+    lost (the lease ran out and someone else took the delivery) — stop working on it."""
+    values: dict[str, object] = {"parts_sent": parts_sent}
+    if done:
+        values |= {"state": SENT, "finished_at": now, "lease_until": None, "last_error": ""}
+    else:
+        values["lease_until"] = now + dt.timedelta(seconds=lease)
+    return await _update_mine(session, delivery_id, instance, **values)
+
+
+async def reschedule(
+    session: AsyncSession,
+    delivery_id: int,
+    instance: str,
+    *,
+    due_at: dt.datetime,
+    attempts: int,
+    error: str,
+) -> bool:
+    return await _update_mine(
+        session,
+        delivery_id,
+        instance,
+        state=PENDING,
+        due_at=due_at,
+        attempts=attempts,
+        last_error=error,
+        claimed_by="",
+        lease_until=None,
+    )
+
+
+async def mark_failed(
+    session: AsyncSession,
+    delivery_id: int,
+    instance: str,
+    *,
+    error: str,
+    now: dt.datetime,
+    attempts: int | None = None,
+) -> bool:
+    values: dict[str, object] = {
+        "state": FAILED,
+        "last_error": error,
+        "finished_at": now,
+        "lease_until": None,
+    }
+    if attempts is not None:
+        values["attempts"] = attempts
+    return await _update_mine(session, delivery_id, instance, **values)
+
+
+async def renew_leases(
+    session: AsyncSession, delivery_ids: Sequence[int], instance: str, *, until: dt.datetime
+) -> int:
+    if not delivery_ids:
+        return 0
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(list(delivery_ids)),
+            Delivery.claimed_by == instance,
+            Delivery.state == SENDING,
+        )
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def release_claims(
+    session: AsyncSession, instance: str, delivery_ids: Sequence[int] | None = None
+) -> int:
+    """Give claims back (shutdown, or a restart under the same instance name): the rows
+    become pending again and keep their ``parts_sent``."""
+    stmt = update(Delivery).where(Delivery.claimed_by == instance, Delivery.state == SENDING)
+    if delivery_ids is not None:
+        stmt = stmt.where(Delivery.id.in_(list(delivery_ids)))
+    result = await session.execute(
+        stmt.values(state=PENDING, claimed_by="", lease_until=None).execution_options(
+            synchronize_session=False
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def next_due_at(session: AsyncSession) -> dt.datetime | None:
+    """When the next pending delivery (or the next lease expiry) is due; None: nothing left."""
+    pending = await session.scalar(
+        select(func.min(Delivery.due_at)).where(Delivery.state == PENDING)
+    )
+    leased = await session.scalar(
+        select(func.min(Delivery.lease_until)).where(Delivery.state == SENDING)
+    )
+    times = [_aware(t) for t in (pending, leased) if t is not None]
+    return min(times) if times else None
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+async def outbox_counts(session: AsyncSession, *, kind: str | None = None) -> dict[str, int]:
+    """Deliveries by state (for /stats): pending, sending, sent, failed."""
+    stmt = select(Delivery.state, func.count()).group_by(Delivery.state)
+    if kind is not None:
+        stmt = stmt.where(Delivery.kind == kind)
+    counts = {PENDING: 0, SENDING: 0, SENT: 0, FAILED: 0}
+    for state, count in (await session.execute(stmt)).tuples():
+        counts[state] = count
+    return counts
+
+
+# --------------------------------------------------------------------------- chats
+
+
+async def deactivate_chat(
+    session: AsyncSession, chat_id: int, reason: str, *, now: dt.datetime
+) -> int:
+    """The bot may no longer write to ``chat_id`` (blocked, kicked, deleted): the chat is
+    marked inactive with the reason, its subscriptions are kept as the user left them (a
+    chat that comes back with /start is active again with its settings), and its other
+    pending deliveries fail. Returns how many pending deliveries failed with it."""
+    await session.execute(
+        update(Chat).where(Chat.id == chat_id).values(active=False, inactive_reason=reason)
+    )
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.chat_id == chat_id, Delivery.state == PENDING)
+        .values(state=FAILED, last_error=f"chat inactive: {reason}", finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def deactivate_topic(session: AsyncSession, chat_id: int, thread_id: int) -> None:
+    """A forum topic is gone or closed: its subscription stops, the chat stays active."""
+    await session.execute(
+        update(Subscription)
+        .where(Subscription.chat_id == chat_id, Subscription.thread_id == thread_id)
+        .values(active=False)
+    )
+
+
+async def migrate_chat(
+    session: AsyncSession, old_chat_id: int, new_chat_id: int, *, now: dt.datetime
+) -> set[int]:
+    """A group became supergroup ``new_chat_id``: move the chat, its subscriptions (by
+    ``ON UPDATE CASCADE``) and its deliveries (ids and dedupe keys) to the new id.
+
+    When the new id is already known (the bot saw the supergroup first), the old chat's
+    subscriptions join it unless it already has one for the same topic, and the old row
+    goes. A delivery whose new key is already queued is a duplicate: an unfinished one
+    fails as superseded. Returns the ids of the deliveries superseded that way."""
+    old_exists = await session.scalar(select(Chat.id).where(Chat.id == old_chat_id))
+    new_exists = await session.scalar(select(Chat.id).where(Chat.id == new_chat_id))
+    if old_exists is not None and new_exists is None:
+        await session.execute(
+            update(Chat)
+            .where(Chat.id == old_chat_id)
+            .values(id=new_chat_id, type="supergroup", active=True, inactive_reason="")
+        )
+    elif old_exists is not None:
+        taken = select(Subscription.thread_id).where(Subscription.chat_id == new_chat_id)
+        await session.execute(
+            update(Subscription)
+            .where(Subscription.chat_id == old_chat_id, Subscription.thread_id.not_in(taken))
+            .values(chat_id=new_chat_id)
+        )
+        await session.execute(
+            update(Chat).where(Chat.id == new_chat_id).values(active=True, inactive_reason="")
+        )
+        await session.execute(delete(Chat).where(Chat.id == old_chat_id))
+
+    superseded: set[int] = set()
+    rows = (
+        await session.execute(
+            select(Delivery.id, Delivery.dedupe_key, Delivery.state).where(
+                Delivery.chat_id == old_chat_id
+            )
+        )
+    ).all()
+    for delivery_id, key, state in rows:
+        new_key = retarget_key(key, old_chat_id, new_chat_id)
+        clash = new_key != key and bool(
+            await session.scalar(select(Delivery.id).where(Delivery.dedupe_key == new_key))
+        )
+        values: dict[str, object] = {"chat_id": new_chat_id}
+        if not clash:
+            values["dedupe_key"] = new_key
+        elif state in (PENDING, SENDING):
+            superseded.add(delivery_id)
+            values |= {
+                "state": FAILED,
+                "last_error": f"superseded: {new_key} is already queued",
+                "finished_at": now,
+                "lease_until": None,
+            }
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    return superseded

@@ -1,0 +1,295 @@
+"""What `/search` means, as pure functions: query parsing, the brute-force reference
+matcher, and the index tokens and match expressions both database backends use.
+
+Semantics (the same on SQLite, PostgreSQL and in :func:`matches`):
+
+* Text and query are normalised with Unicode NFKC and case-folding.
+* A *word character* is a letter or digit (``str.isalnum``); anything else separates.
+  A *Hangul run* is a maximal run of Hangul syllables (U+AC00..U+D7A3); a *word* is a
+  maximal run of other word characters. ``GPT모델`` is the word ``gpt`` then the run ``모델``.
+* The query is cut at whitespace into chunks (only the first :data:`MAX_QUERY_CHARS`
+  characters are read, without a half word at the end). Inside a chunk, each Hangul
+  run is one Korean term; consecutive words form one Latin term (``GPT-4o`` is the
+  term ``gpt 4o``). Duplicates are dropped and at most :data:`MAX_TERMS` terms are
+  kept. Punctuation, quotes, ``*``, emoji... only separate, so operator syntax is inert.
+  A query with no term finds nothing.
+* Every term must match (AND) in one field: the title, one author, or one section's text.
+* A Korean term matches as a substring of a Hangul run (particles and compounds attach to
+  words: ``모델`` finds ``모델을`` and ``언어모델``; ``델`` finds them too).
+* A Latin term of words ``w1 .. wk`` matches ``k`` consecutive words of a field, the last
+  as a prefix and the others whole: ``DiT`` finds ``DiT`` and ``DiTs`` but not ``edit``;
+  ``GPT-4o`` finds ``GPT-4o`` and ``GPT 4o-mini`` but not ``GPT-4``. A Hangul run between
+  the words breaks the sequence.
+* Ranking: papers where every term matches in the title or authors come first; then more
+  votes (of the paper's latest appearance; none last), then the newer day, then the
+  paper stored first. The order is total, so pages never overlap.
+
+Index tokens (see :func:`field_tokens`): a word becomes one token, spelt in ASCII with a
+prefix-free code (``a``..``y`` and digits stand for themselves, ``z`` is ``zz``, any other
+character is ``z<hex>z``), so word prefixes stay token prefixes and no tokenizer can split
+or fold it; a Hangul run ``s1 .. sn`` becomes the overlapping pairs ``s1s2 .. s(n-1)sn``
+then the single last syllable ``sn``. Every syllable then starts exactly one token of its
+run, so a one-syllable term is a token-prefix query, a two-syllable term is one token and
+a longer term is the phrase of its consecutive pairs; consecutive pairs only exist inside
+one run (a run always ends with its single-syllable token), so the phrase is an exact
+substring test. Fields are separated by :data:`SEPARATOR`, a token no query produces.
+That is the SQLite FTS5 index. PostgreSQL (see :func:`tsvector_literal`) keeps the same
+words but gives each Hangul run's suffixes as lexemes, so a Korean term is one prefix
+lookup in the GIN index with no recheck of the (large) row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+MAX_QUERY_CHARS = 256
+MAX_TERMS = 8
+SEPARATOR = "z"  # never produced by encode_word nor by a Hangul run
+
+_HANGUL_FIRST, _HANGUL_LAST = 0xAC00, 0xD7A3
+
+
+def normalise(text: str) -> str:
+    """NFKC, case-folded, NFKC again (case-folding can undo the composition)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+def is_hangul(ch: str) -> bool:
+    return _HANGUL_FIRST <= ord(ch) <= _HANGUL_LAST
+
+
+def runs(normalised: str) -> Iterator[tuple[bool, str]]:
+    """The ``(is_hangul, run)`` pairs of a normalised text, in order."""
+    start = -1
+    hangul = False
+    for i, ch in enumerate(normalised):
+        if not ch.isalnum():
+            if start >= 0:
+                yield hangul, normalised[start:i]
+                start = -1
+            continue
+        h = is_hangul(ch)
+        if start >= 0 and h != hangul:
+            yield hangul, normalised[start:i]
+            start = -1
+        if start < 0:
+            start, hangul = i, h
+    if start >= 0:
+        yield hangul, normalised[start:]
+
+
+def encode_word(word: str) -> str:
+    """ASCII spelling of a normalised word; a prefix-free code, so ``encode`` keeps
+    prefixes: ``encode(a)`` starts ``encode(b)`` exactly when ``a`` starts ``b``."""
+    out = []
+    for ch in word:
+        if ("a" <= ch <= "y") or ("0" <= ch <= "9"):
+            out.append(ch)
+        elif ch == "z":
+            out.append("zz")
+        else:
+            out.append(f"z{ord(ch):x}z")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- queries
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One ANDed term: a Hangul substring, or a sequence of words (the last a prefix)."""
+
+    hangul: bool
+    parts: tuple[str, ...]  # Hangul: one run; Latin: the words
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    terms: tuple[Term, ...] = ()
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The normalised terms, as shown back to the user."""
+        return tuple(t.text for t in self.terms)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+
+def parse_query(text: str) -> Query:
+    """Parse what a user typed. Never raises; no usable word gives an empty Query."""
+    terms: list[Term] = []
+    if len(text) > MAX_QUERY_CHARS:
+        cut = text[:MAX_QUERY_CHARS]
+        if not text[MAX_QUERY_CHARS].isspace() and cut.split(maxsplit=1)[1:]:
+            cut = cut.rsplit(maxsplit=1)[0]  # no half word at the end
+        text = cut
+    for chunk in normalise(text).split():
+        words: list[str] = []
+        for hangul, run in runs(chunk):
+            if hangul:
+                if words:
+                    terms.append(Term(False, tuple(words)))
+                    words = []
+                terms.append(Term(True, (run,)))
+            else:
+                words.append(run)
+        if words:
+            terms.append(Term(False, tuple(words)))
+    unique = tuple(dict.fromkeys(terms))
+    return Query(unique[:MAX_TERMS])
+
+
+# --------------------------------------------------------------------------- reference
+
+
+def _term_in_field(term: Term, field_runs: Sequence[tuple[bool, str]]) -> bool:
+    if term.hangul:
+        return any(h and term.parts[0] in run for h, run in field_runs)
+    *whole, last = term.parts
+    k = len(term.parts)
+    for i in range(len(field_runs) - k + 1):
+        window = field_runs[i : i + k]
+        if any(h for h, _ in window):
+            continue
+        if all(window[j][1] == w for j, w in enumerate(whole)) and window[-1][1].startswith(last):
+            return True
+    return False
+
+
+Analysed = tuple[tuple[tuple[bool, str], ...], ...]
+
+
+def analyse(fields: Iterable[str]) -> Analysed:
+    """The runs of each field, to match many queries against the same paper."""
+    return tuple(tuple(runs(normalise(f))) for f in fields)
+
+
+def matches(query: Query, fields: Iterable[str] | Analysed) -> bool:
+    """Brute force: does a paper with these field texts (title, each author, each
+    section) match? An empty query matches nothing."""
+    if not query.terms:
+        return False
+    analysed = [f if isinstance(f, tuple) else tuple(runs(normalise(f))) for f in fields]
+    return all(any(_term_in_field(t, fr) for fr in analysed) for t in query.terms)
+
+
+def matches_head(query: Query, title: str, authors: Iterable[str]) -> bool:
+    """The first ranking tier: every term matches in the title or the authors."""
+    return matches(query, [title, *authors])
+
+
+# --------------------------------------------------------------------------- index tokens
+
+
+def field_tokens(text: str) -> list[str]:
+    """The index tokens of one field, in order (see the module docstring)."""
+    tokens: list[str] = []
+    for hangul, run in runs(normalise(text)):
+        if hangul:
+            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+            tokens.append(run[-1])
+        else:
+            tokens.append(encode_word(run))
+    return tokens
+
+
+def fields_tokens(fields: Iterable[str]) -> list[str]:
+    """Tokens of several fields, with :data:`SEPARATOR` between them (phrases never
+    run from one field into the next)."""
+    tokens: list[str] = []
+    for i, f in enumerate(fields):
+        if i:
+            tokens.append(SEPARATOR)
+        tokens.extend(field_tokens(f))
+    return tokens
+
+
+def _hangul_tokens(run: str) -> list[str]:
+    return [run[i : i + 2] for i in range(len(run) - 1)] or [run]
+
+
+def fts5_expression(query: Query) -> str:
+    """An SQLite FTS5 MATCH expression; every token is quoted. Empty for no terms."""
+    parts = []
+    for t in query.terms:
+        if t.hangul:
+            run = t.parts[0]
+            parts.append(
+                f'"{run}"*' if len(run) == 1 else '"' + " ".join(_hangul_tokens(run)) + '"'
+            )
+        else:
+            parts.append('"' + " ".join(encode_word(w) for w in t.parts) + '"*')
+    return " AND ".join(parts)
+
+
+def tsquery_expression(query: Query) -> str:
+    """A PostgreSQL tsquery literal for :func:`tsvector_literal` documents (cast it with
+    ``CAST(:q AS tsquery)``; no parser runs over it). A Korean term is a prefix of a
+    run's suffix token; a Latin term is a phrase, its last word a prefix."""
+    parts = []
+    for t in query.terms:
+        if t.hangul:
+            parts.append(f"'{t.parts[0]}':*")
+        else:
+            lexemes = [f"'{encode_word(w)}'" for w in t.parts]
+            lexemes[-1] += ":*"
+            parts.append("(" + " <-> ".join(lexemes) + ")")
+    return " & ".join(parts)
+
+
+def tsvector_literal(fields: Iterable[str]) -> str:
+    """A PostgreSQL tsvector literal of these fields.
+
+    Words are positioned lexemes (a Hangul run and a field boundary each take a position
+    without a lexeme, so a word phrase cannot jump over them). A Hangul run gives every
+    suffix of itself (cut at :data:`MAX_QUERY_CHARS` syllables) as an unpositioned lexeme:
+    a Korean term is a substring of the run exactly when it prefixes one of them, so the
+    GIN index answers it with a prefix lookup and no recheck of the row. PostgreSQL keeps
+    positions up to 16383 and 256 per lexeme, far beyond a digest paper's words.
+    """
+    positions: dict[str, list[int]] = {}
+    suffixes: set[str] = set()
+    pos = 0
+    for i, f in enumerate(fields):
+        pos += 1 if i else 0
+        for hangul, run in runs(normalise(f)):
+            pos += 1
+            if hangul:
+                suffixes.update(run[j : j + MAX_QUERY_CHARS] for j in range(len(run)))
+            else:
+                positions.setdefault(encode_word(run), []).append(min(pos, 16383))
+    words = (f"'{tok}':{','.join(map(str, ps))}" for tok, ps in positions.items())
+    return " ".join([*words, *(f"'{s}'" for s in sorted(suffixes))])
+
+
+# --------------------------------------------------------------------------- ranking
+
+_VOTE_BITS, _DAY_BITS, _ID_BITS = 20, 20, 23
+MAX_PAPER_ID = (1 << _ID_BITS) - 1
+
+
+def sort_key(paper_id: int, votes: int | None, day: dt.date | None) -> int:
+    """A 63-bit integer that orders papers by votes (more first, none last), then day
+    (newer first, none last), then paper id: the order inside a relevance tier.
+
+    The index stores it as the row key, so "the first page" is the first rows in key
+    order and no sort over every match is needed."""
+    if not 0 < paper_id <= MAX_PAPER_ID:
+        raise ValueError(f"paper id {paper_id} outside the search index's range")
+    vote_max = (1 << _VOTE_BITS) - 1
+    day_max = (1 << _DAY_BITS) - 1
+    v = 0 if votes is None else min(max(votes, 0) + 1, vote_max)
+    d = 0 if day is None else min(day.toordinal(), day_max)
+    return ((vote_max - v) << (_DAY_BITS + _ID_BITS)) | ((day_max - d) << _ID_BITS) | paper_id
+
+
+def paper_id_of(key: int) -> int:
+    return key & MAX_PAPER_ID
