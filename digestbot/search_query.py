@@ -41,15 +41,14 @@ lookup in the GIN index with no recheck of the (large) row.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 MAX_QUERY_CHARS = 256
 MAX_TERMS = 8
 SEPARATOR = "z"  # never produced by encode_word nor by a Hangul run
-
-_HANGUL_FIRST, _HANGUL_LAST = 0xAC00, 0xD7A3
 
 
 def normalise(text: str) -> str:
@@ -57,42 +56,27 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
 
 
-def is_hangul(ch: str) -> bool:
-    return _HANGUL_FIRST <= ord(ch) <= _HANGUL_LAST
+# A run is a maximal sequence of word characters (``str.isalnum``: exactly the ``\\w`` of
+# ``re`` less the underscore) that are all Hangul syllables or all not.
+_RUNS = re.compile(r"([\uac00-\ud7a3]+)|[^\W_\uac00-\ud7a3]+")
+_NOT_PLAIN = re.compile(r"[^a-y0-9]")
 
 
-def runs(normalised: str) -> Iterator[tuple[bool, str]]:
+def runs(normalised: str) -> list[tuple[bool, str]]:
     """The ``(is_hangul, run)`` pairs of a normalised text, in order."""
-    start = -1
-    hangul = False
-    for i, ch in enumerate(normalised):
-        if not ch.isalnum():
-            if start >= 0:
-                yield hangul, normalised[start:i]
-                start = -1
-            continue
-        h = is_hangul(ch)
-        if start >= 0 and h != hangul:
-            yield hangul, normalised[start:i]
-            start = -1
-        if start < 0:
-            start, hangul = i, h
-    if start >= 0:
-        yield hangul, normalised[start:]
+    return [(m.group(1) is not None, m.group()) for m in _RUNS.finditer(normalised)]
+
+
+def _escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    return "zz" if ch == "z" else f"z{ord(ch):x}z"
 
 
 def encode_word(word: str) -> str:
     """ASCII spelling of a normalised word; a prefix-free code, so ``encode`` keeps
-    prefixes: ``encode(a)`` starts ``encode(b)`` exactly when ``a`` starts ``b``."""
-    out = []
-    for ch in word:
-        if ("a" <= ch <= "y") or ("0" <= ch <= "9"):
-            out.append(ch)
-        elif ch == "z":
-            out.append("zz")
-        else:
-            out.append(f"z{ord(ch):x}z")
-    return "".join(out)
+    prefixes: ``encode(a)`` starts ``encode(b)`` exactly when ``a`` starts ``b``.
+    ``a``-``y`` and digits stay, ``z`` is ``zz``, anything else ``z<hex>z``."""
+    return _NOT_PLAIN.sub(_escape, word)
 
 
 # --------------------------------------------------------------------------- queries
@@ -192,12 +176,13 @@ def matches_head(query: Query, title: str, authors: Iterable[str]) -> bool:
 def field_tokens(text: str) -> list[str]:
     """The index tokens of one field, in order (see the module docstring)."""
     tokens: list[str] = []
-    for hangul, run in runs(normalise(text)):
-        if hangul:
-            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+    for m in _RUNS.finditer(normalise(text)):
+        run = m.group()
+        if m.group(1) is not None:
+            tokens += [run[i : i + 2] for i in range(len(run) - 1)]
             tokens.append(run[-1])
         else:
-            tokens.append(encode_word(run))
+            tokens.append(_NOT_PLAIN.sub(_escape, run))
     return tokens
 
 

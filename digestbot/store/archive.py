@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from digestbot.digest.model import Digest, Section
 from digestbot.store import models as m
-from digestbot.store.search_index import index_papers
+from digestbot.store.search_index import IndexDoc, index_papers
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +161,11 @@ async def store_digest(session: AsyncSession, digest: Digest, content_sha256: st
             for p in digest.papers
         ],
     )
-    await index_papers(session, paper_ids)
+    docs = {
+        ids[p.arxiv_id]: IndexDoc(p.title, p.authors, [s.text for s in p.sections])
+        for p in digest.papers
+    }
+    await index_papers(session, paper_ids, docs)
     return len(digest.papers)
 
 

@@ -11,10 +11,12 @@ from, so that papers dropped from a re-ingested day get their key rebuilt too.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     Column,
     Date,
     Integer,
@@ -29,7 +31,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from digestbot.search_query import fields_tokens, sort_key, tsvector_literal
 from digestbot.store import models as m
@@ -47,112 +49,133 @@ search_docs = Table(
 
 _CHUNK = 500  # ids per IN (...) list
 
+# Statements built once, so each ingest only binds parameters (ingest speed matters:
+# benchmarks/ingest.py). Expanding IN lists take a Python list of ids.
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_STALE = select(search_docs.c.paper_id).where(
+    search_docs.c.day.in_(
+        select(m.Appearance.day).where(m.Appearance.paper_id.in_(_IDS)).distinct()
+    ),
+    ~exists().where(
+        and_(
+            m.Appearance.paper_id == search_docs.c.paper_id,
+            m.Appearance.day == search_docs.c.day,
+        )
+    ),
+)
+_PAPERS = select(m.Paper.id, m.Paper.title, m.Paper.authors).where(m.Paper.id.in_(_IDS))
+_SECTIONS = (
+    select(m.Section.paper_id, m.Section.text)
+    .where(m.Section.paper_id.in_(_IDS))
+    .order_by(m.Section.paper_id, m.Section.position)
+)
+_LATEST_DAY = (
+    select(m.Appearance.paper_id, func.max(m.Appearance.day).label("day"))
+    .where(m.Appearance.paper_id.in_(_IDS))
+    .group_by(m.Appearance.paper_id)
+    .subquery()
+)
+_LATEST = select(m.Appearance.paper_id, m.Appearance.day, m.Appearance.votes).join(
+    _LATEST_DAY,
+    and_(
+        _LATEST_DAY.c.paper_id == m.Appearance.paper_id,
+        _LATEST_DAY.c.day == m.Appearance.day,
+    ),
+)
+_DELETE_FTS = text(
+    "DELETE FROM search_fts WHERE rowid IN "
+    "(SELECT sort_key FROM search_docs WHERE paper_id IN :ids)"
+).bindparams(bindparam("ids", expanding=True))
+_DELETE_DOCS = delete(search_docs).where(search_docs.c.paper_id.in_(_IDS))
+_INSERT_DOCS = insert(search_docs)
+_INSERT_FTS = text("INSERT INTO search_fts (rowid, head, body) VALUES (:key, :head, :body)")
+_INSERT_DOCS_PG = text(
+    "INSERT INTO search_docs (paper_id, sort_key, day, votes, head, doc) VALUES "
+    "(:paper_id, :sort_key, :day, :votes, CAST(:head AS tsvector), CAST(:doc AS tsvector))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexDoc:
+    """What is indexed of one paper: its title, authors and section texts."""
+
+    title: str
+    authors: Sequence[str]
+    sections: Sequence[str]
+
 
 def _chunks(ids: Sequence[int]) -> list[list[int]]:
     return [list(ids[i : i + _CHUNK]) for i in range(0, len(ids), _CHUNK)]
 
 
-async def _stale(session: AsyncSession, paper_ids: Sequence[int]) -> set[int]:
-    """Indexed papers whose recorded appearance is gone from a day these papers are on
-    (a re-ingested day that no longer lists them): their ranking key must be rebuilt."""
-    found: set[int] = set()
-    for chunk in _chunks(paper_ids):
-        days = select(m.Appearance.day).where(m.Appearance.paper_id.in_(chunk)).distinct()
-        gone = ~exists().where(
-            and_(
-                m.Appearance.paper_id == search_docs.c.paper_id,
-                m.Appearance.day == search_docs.c.day,
-            )
-        )
-        stmt = select(search_docs.c.paper_id).where(search_docs.c.day.in_(days), gone)
-        found.update((await session.scalars(stmt)).all())
-    return found
+async def index_papers(
+    session: AsyncSession, paper_ids: Sequence[int], docs: Mapping[int, IndexDoc] | None = None
+) -> None:
+    """(Re)index these papers in the caller's transaction. ``docs`` may give the texts of
+    some of them (the ingest has them at hand); the others are read from their rows.
 
-
-async def index_papers(session: AsyncSession, paper_ids: Sequence[int]) -> None:
-    """(Re)index these papers from their stored rows, in the caller's transaction."""
+    Papers indexed with a day these papers are on but no longer listed that day (a
+    re-ingested day that dropped them) get their ranking key rebuilt too."""
     if not paper_ids:
         return
+    conn = await session.connection()  # Core, not the ORM: ingest speed matters
     wanted = list(dict.fromkeys(paper_ids))
-    wanted += sorted(await _stale(session, wanted) - set(wanted))
+    stale: set[int] = set()
     for chunk in _chunks(wanted):
-        await _index_chunk(session, chunk)
+        stale.update((await conn.scalars(_STALE, {"ids": chunk})).all())
+    wanted += sorted(stale - set(wanted))
+    for chunk in _chunks(wanted):
+        await _index_chunk(conn, chunk, docs or {})
 
 
-async def _index_chunk(session: AsyncSession, ids: list[int]) -> None:
-    sqlite = session.bind.dialect.name == "sqlite"
-    papers = (
-        await session.execute(
-            select(m.Paper.id, m.Paper.title, m.Paper.authors).where(m.Paper.id.in_(ids))
-        )
-    ).tuples()
+async def _read_docs(conn: AsyncConnection, ids: list[int]) -> dict[int, IndexDoc]:
+    if not ids:
+        return {}
     sections: dict[int, list[str]] = {pid: [] for pid in ids}
-    rows = await session.execute(
-        select(m.Section.paper_id, m.Section.text)
-        .where(m.Section.paper_id.in_(ids))
-        .order_by(m.Section.paper_id, m.Section.position)
-    )
-    for pid, section_text in rows.tuples():
+    for pid, section_text in (await conn.execute(_SECTIONS, {"ids": ids})).tuples():
         sections[pid].append(section_text)
-    latest_day = (
-        select(m.Appearance.paper_id, func.max(m.Appearance.day).label("day"))
-        .where(m.Appearance.paper_id.in_(ids))
-        .group_by(m.Appearance.paper_id)
-        .subquery()
-    )
-    latest: dict[int, tuple[dt.date, int | None]] = {
-        pid: (day, votes)
-        for pid, day, votes in (
-            await session.execute(
-                select(m.Appearance.paper_id, m.Appearance.day, m.Appearance.votes).join(
-                    latest_day,
-                    and_(
-                        latest_day.c.paper_id == m.Appearance.paper_id,
-                        latest_day.c.day == m.Appearance.day,
-                    ),
-                )
-            )
-        ).tuples()
+    return {
+        pid: IndexDoc(title, authors, sections[pid])
+        for pid, title, authors in (await conn.execute(_PAPERS, {"ids": ids})).tuples()
     }
 
+
+async def _index_chunk(
+    conn: AsyncConnection, ids: list[int], known: Mapping[int, IndexDoc]
+) -> None:
+    sqlite = conn.dialect.name == "sqlite"
+    docs = {pid: known[pid] for pid in ids if pid in known}
+    docs.update(await _read_docs(conn, [pid for pid in ids if pid not in known]))
+    latest: dict[int, tuple[dt.date, int | None]] = {
+        pid: (day, votes)
+        for pid, day, votes in (await conn.execute(_LATEST, {"ids": ids})).tuples()
+    }
     if sqlite:
-        await session.execute(
-            text(
-                "DELETE FROM search_fts WHERE rowid IN "
-                "(SELECT sort_key FROM search_docs WHERE paper_id IN :ids)"
-            ).bindparams(bindparam("ids", expanding=True)),
-            {"ids": ids},
-        )
-    await session.execute(delete(search_docs).where(search_docs.c.paper_id.in_(ids)))
+        await conn.execute(_DELETE_FTS, {"ids": ids})
+    await conn.execute(_DELETE_DOCS, {"ids": ids})
 
     doc_rows: list[dict[str, object]] = []
     fts_rows: list[dict[str, object]] = []
-    for pid, title, authors in papers:
+    for pid in ids:
+        doc = docs.get(pid)
+        if doc is None:
+            continue
         day, votes = latest.get(pid, (None, None))
         key = sort_key(pid, votes, day)
         row: dict[str, object] = {"paper_id": pid, "sort_key": key, "day": day, "votes": votes}
+        head_fields = [doc.title, *doc.authors]
         if sqlite:
-            head = " ".join(fields_tokens([title, *authors]))
-            body = " ".join(fields_tokens(sections[pid]))
+            head = " ".join(fields_tokens(head_fields))
+            body = " ".join(fields_tokens(doc.sections))
             fts_rows.append({"key": key, "head": head, "body": body})
         else:
-            row["head"] = tsvector_literal([title, *authors])
-            row["doc"] = tsvector_literal([title, *authors, *sections[pid]])
+            row["head"] = tsvector_literal(head_fields)
+            row["doc"] = tsvector_literal([*head_fields, *doc.sections])
         doc_rows.append(row)
     if not doc_rows:
         return
     if sqlite:
-        await session.execute(insert(search_docs), doc_rows)
-        await session.execute(
-            text("INSERT INTO search_fts (rowid, head, body) VALUES (:key, :head, :body)"),
-            fts_rows,
-        )
+        await conn.execute(_INSERT_DOCS, doc_rows)
+        await conn.execute(_INSERT_FTS, fts_rows)
     else:
-        await session.execute(
-            text(
-                "INSERT INTO search_docs (paper_id, sort_key, day, votes, head, doc) VALUES "
-                "(:paper_id, :sort_key, :day, :votes, "
-                "CAST(:head AS tsvector), CAST(:doc AS tsvector))"
-            ),
-            doc_rows,
-        )
+        await conn.execute(_INSERT_DOCS_PG, doc_rows)
