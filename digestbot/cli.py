@@ -227,6 +227,238 @@ def export(
     with_resources(work)
 
 
+# --------------------------------------------------------------------------- bot
+
+
+LangOption = Annotated[
+    str | None, typer.Option("--lang", help="ko or en (default: the configured language)")
+]
+PageOption = Annotated[int, typer.Option("--page", min=1, help="page number")]
+
+
+def _answer(work: Callable[[Resources, str], Awaitable[str]], lang: str | None) -> None:
+    """Print what the bot would answer, as plain text; a bad argument is one line."""
+    from digestbot.bot.args import BadCommandArgument
+    from digestbot.bot.terminal import argument_error_text
+
+    settings = settings_or_exit()
+    chosen = lang or settings.language
+    if chosen not in ("ko", "en"):
+        raise typer.BadParameter("use ko or en", param_hint="--lang")
+
+    async def guarded(res: Resources) -> tuple[str, bool]:
+        try:
+            return await work(res, chosen), True
+        except BadCommandArgument as exc:
+            return argument_error_text(exc, chosen), False
+
+    text, ok = with_resources(guarded, settings=settings)
+    (out if ok else err).print(text, highlight=False)
+    if not ok:
+        raise typer.Exit(2)
+
+
+@app.command()
+def today(lang: LangOption = None) -> None:
+    """Print the newest stored digest's top papers, as /today would."""
+    from digestbot.bot.terminal import today_text
+
+    _answer(today_text, lang)
+
+
+@app.command()
+def top(
+    words: Annotated[
+        list[str] | None, typer.Argument(help="[N] [YYYY-MM-DD | week | month]")
+    ] = None,
+    page: PageOption = 1,
+    lang: LangOption = None,
+) -> None:
+    """Print the top-voted papers of a day or period, as /top would."""
+    from digestbot.bot.terminal import top_text
+
+    _answer(lambda res, chosen: top_text(res, words or [], chosen, page - 1), lang)
+
+
+@app.command()
+def search(
+    words: Annotated[list[str], typer.Argument(help="words to search for")],
+    page: PageOption = 1,
+    lang: LangOption = None,
+) -> None:
+    """Print full-text search results, as /search would."""
+    from digestbot.bot.terminal import search_text
+
+    _answer(lambda res, chosen: search_text(res, words, chosen, page - 1), lang)
+
+
+@app.command()
+def paper(
+    ref: Annotated[str, typer.Argument(help="an arXiv id, or a rank in the newest digest")],
+    lang: LangOption = None,
+) -> None:
+    """Print one paper in full, as /paper would."""
+    from digestbot.bot.terminal import paper_text
+
+    _answer(lambda res, chosen: paper_text(res, [ref], chosen), lang)
+
+
+@app.command()
+def run() -> None:
+    """Run the bot, the delivery engine and the scheduled jobs (long polling; a webhook
+    when DIGESTBOT_WEBHOOK_URL is set). Without DIGESTBOT_TOKEN: explain how to get one and
+    show the newest stored digest here (storing the bundled samples if the archive is empty)."""
+    from digestbot.bot.app import run_bot
+    from digestbot.bot.terminal import GETTING_STARTED, ensure_samples, today_text
+
+    settings = settings_or_exit()
+    if settings.token is None:
+        out.print(GETTING_STARTED, highlight=False)
+
+        async def preview(res: Resources) -> str:
+            stored = await ensure_samples(res)
+            note = f"(The archive was empty: stored {stored} bundled sample digests.)\n\n"
+            return (note if stored else "") + await today_text(res, settings.language)
+
+        out.print("\n" + with_resources(preview, settings=settings), highlight=False)
+        return
+    try:
+        run_bot(settings)
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def deliver(
+    until_idle: Annotated[
+        bool, typer.Option("--until-idle", help="send what is pending, then exit")
+    ] = False,
+    instance: Annotated[
+        str | None,
+        typer.Option(help="name in the outbox (default host-pid); the same name resumes at once"),
+    ] = None,
+) -> None:
+    """Send what the outbox holds (pushes, reposts, broadcasts) at Telegram's limits;
+    without --until-idle, keep polling until interrupted."""
+    from digestbot.delivery.engine import run_delivery
+
+    stats = with_resources(
+        lambda res: run_delivery(
+            res.settings, res.sessions, until_idle=until_idle, instance=instance
+        )
+    )
+    out.print(
+        f"sent {stats.deliveries_sent} deliveries ({stats.messages_sent} messages); "
+        f"{stats.failed} failed; {stats.rescheduled} rescheduled; {stats.flood_waits} flood waits",
+        highlight=False,
+    )
+
+
+@app.command()
+def repost(
+    date: DateOption = None,
+    chat: Annotated[
+        str | None, typer.Option(help="one chat: an id (-100123…) or a @channel")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="every active subscription")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask before --all")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Re-send a day's digest (default: the newest) to one chat or to every subscriber,
+    then send the outbox until it is idle, as /repost does."""
+    from digestbot import admin_ops
+
+    if (chat is None) == (not all_):
+        raise typer.BadParameter("give --chat ID or --all (one of them)")
+    target = admin_ops.parse_target(chat) if chat is not None else admin_ops.ALL
+    day = parse_date(date)
+    settings = settings_or_exit()
+    try:
+        settings.require_token()
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    sent, failed, queued = with_resources(
+        lambda res: _repost(res, day, target, yes, quiet), settings=settings
+    )
+    out.print(f"queued {queued}; sent {sent}; failed {failed}", highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+async def _repost(
+    res: Resources, day: dt.date | None, target: int | str, yes: bool, quiet: bool
+) -> tuple[int, int, int]:
+    from telegram.error import TelegramError
+
+    from digestbot import admin_ops
+    from digestbot.delivery.engine import DeliveryEngine, make_bot
+    from digestbot.delivery.enqueue import new_request_id
+
+    log = logging.getLogger("digestbot.cli")
+    async with make_bot(res.settings) as bot:
+        chat_id: int | None = None
+        if isinstance(target, int):
+            chat_id = target
+        elif target != admin_ops.ALL:
+            try:
+                chat_id = (await bot.get_chat(target)).id
+            except TelegramError as exc:
+                raise ConfigError("--chat", f"cannot find {target}: {exc}") from None
+        async with res.sessions() as session:
+            chosen, papers = await admin_ops.repost_day(session, day)
+            subscriptions = await admin_ops.count_subscriptions(session)
+        if chosen is None or not papers:
+            raise ConfigError("--date", f"no digest stored for {chosen or day or 'any day'}")
+        if chat_id is None and not yes:
+            question = f"Re-send the digest of {chosen} to all {subscriptions} subscriptions?"
+            if not await asyncio.to_thread(typer.confirm, question):
+                raise typer.Abort()
+        request_id = new_request_id()
+        async with res.sessions.begin() as session:
+            queued = await admin_ops.queue_repost(
+                session, res.settings, chosen, request_id, chat_id=chat_id
+            )
+        log.info(
+            "cli: repost %s to %s: %d queued (%s)", chosen, chat_id or "all", queued, request_id
+        )
+        engine = DeliveryEngine(bot, res.sessions, res.settings)
+        with Progress(
+            TextColumn(f"[bold]repost[/] {chosen}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            disable=quiet,
+        ) as progress:
+            task = progress.add_task("repost", total=queued)
+            running = asyncio.create_task(engine.run_until_idle())
+            while not running.done():
+                await asyncio.wait({running}, timeout=0.2)
+                done = engine.stats.deliveries_sent + engine.stats.failed
+                progress.update(task, completed=min(done, queued))
+            stats = running.result()
+    return stats.deliveries_sent, stats.failed, queued
+
+
+@app.command()
+def stats() -> None:
+    """Print subscribers, the last ingest and today's deliveries, as /stats does."""
+    from zoneinfo import ZoneInfo
+
+    from digestbot import admin_ops
+    from digestbot.bot.render import html_to_text
+
+    async def work(res: Resources) -> str:
+        async with res.sessions() as session:
+            found = await admin_ops.collect_stats(session, res.settings, dt.datetime.now(dt.UTC))
+        zone = ZoneInfo(res.settings.timezone)
+        return html_to_text(admin_ops.render_stats(found, res.settings.language, zone))
+
+    out.print(with_resources(work), highlight=False)
+
+
 def main() -> None:
     app()
 

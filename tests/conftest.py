@@ -34,6 +34,10 @@ BACKENDS = [
     ),
 ]
 
+# For a test about several processes sharing one database: PostgreSQL only.
+# Use as @POSTGRES_ONLY on a test that takes ``db_url`` (or ``engine`` / ``sessions``).
+POSTGRES_ONLY = pytest.mark.parametrize("db_url", [BACKENDS[1]], indirect=True)
+
 
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from digestbot.delivery.enqueue import enqueue_push
 from digestbot.store.models import Delivery
+from tests.conftest import POSTGRES_ONLY
 from tests.delivery.conftest import DAY, add_subscribers, store_sample_digest
 from tests.support.botapi import TOKEN, FakeBotAPI
 
@@ -96,11 +97,10 @@ async def test_killed_midway_and_restarted_nobody_missed_at_most_in_flight_twice
     assert states == {"sent"}
 
 
+@POSTGRES_ONLY
 async def test_two_instances_share_one_postgresql_outbox_without_duplicates(
     botapi: FakeBotAPI, db_url: str, sessions: Sessions
 ) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("several instances share an outbox on PostgreSQL only (SQLite: one process)")
     users = list(range(7001, 7301))  # 300 subscribers, two instances at 80/s each
     await prepare(botapi, sessions, users)
 

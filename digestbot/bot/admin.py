@@ -1,0 +1,299 @@
+"""Admin commands for the user ids in ``DIGESTBOT_ADMINS``: /repost, /ingest, /stats,
+/broadcast. Everyone else is told the command is for admins. Thin, like the other
+handlers: the work is in ``digestbot.admin_ops`` and the delivery engine.
+
+Sending to every subscriber (``/repost … all``, ``/broadcast``) waits for a button press;
+the pending action is kept in memory under a short id, which is also the request id of
+its deliveries (callback data ``a:<ok|no>:<id>``), so one confirmation is one delivery
+per chat however often the button is pressed. Every admin action is logged at INFO."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from digestbot import admin_ops
+from digestbot.bot import args, handlers, render
+from digestbot.bot.handlers import Context, Turn, reply
+from digestbot.bot.i18n import t
+from digestbot.delivery.enqueue import enqueue_broadcast, new_request_id
+from digestbot.scheduler import runtime_of, utcnow
+
+log = logging.getLogger(__name__)
+
+PENDING = "admin_pending"
+CONFIRM_TTL = 15 * 60.0
+BROADCAST_EXAMPLE = "/broadcast 오늘은 점검이 있습니다"
+PREVIEW_CHARS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAction:
+    kind: str  # repost | broadcast
+    admin_id: int
+    lang: str
+    day: dt.date | None = None
+    text: str = ""
+    created: float = 0.0
+
+
+class PendingActions:
+    """Confirmations waiting for a button press; ``take`` hands each out once."""
+
+    def __init__(self, ttl: float = CONFIRM_TTL) -> None:
+        self.ttl = ttl
+        self._items: dict[str, PendingAction] = {}
+
+    def add(self, action: PendingAction) -> str:
+        now = time.monotonic()
+        self._items = {k: v for k, v in self._items.items() if now - v.created < self.ttl}
+        key = new_request_id()
+        self._items[key] = action
+        return key
+
+    def take(self, key: str) -> PendingAction | None:
+        action = self._items.pop(key, None)
+        if action is None or time.monotonic() - action.created >= self.ttl:
+            return None
+        return action
+
+
+def pending(context: Context) -> PendingActions:
+    return cast(PendingActions, context.bot_data.setdefault(PENDING, PendingActions()))
+
+
+def confirm_keyboard(key: str, lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t(lang, "admin.button.confirm"), callback_data=f"a:ok:{key}"),
+                InlineKeyboardButton(t(lang, "admin.button.cancel"), callback_data=f"a:no:{key}"),
+            ]
+        ]
+    )
+
+
+def _user_id(update: Update) -> int | None:
+    return update.effective_user.id if update.effective_user else None
+
+
+AdminCommand = Callable[[Update, Context, Turn], Coroutine[Any, Any, None]]
+
+
+def admin_command(handler: AdminCommand) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    """Runs ``handler`` for admins; refuses everyone else, saying why."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: Context, turn: Turn) -> None:
+        user_id = _user_id(update)
+        if not turn.res.settings.is_admin(user_id):
+            log.info("refused /%s from user %s", handler.__name__.split("_")[0], user_id)
+            await reply(update, t(turn.lang, "admin.refused"))
+            return
+        await handler(update, context, turn)
+
+    return handlers.command(guarded)
+
+
+def _wake_engine(context: Context) -> None:
+    runtime = runtime_of(context.bot_data)
+    if runtime is not None:
+        runtime.engine.notify()
+
+
+async def _resolve_chat(context: Context, target: int | str) -> int:
+    if isinstance(target, int):
+        return target
+    chat = await context.bot.get_chat(target)
+    return chat.id
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@admin_command
+async def repost_command(update: Update, context: Context, turn: Turn) -> None:
+    request = admin_ops.parse_repost(context.args or [])
+    res = turn.res
+    async with res.sessions() as session:
+        day, papers = await admin_ops.repost_day(session, request.day)
+        subscriptions = await admin_ops.count_subscriptions(session)
+    if day is None:
+        await reply(update, t(turn.lang, "archive.empty"))
+        return
+    if not papers:
+        await reply(update, t(turn.lang, "admin.no_digest", day=day.isoformat()))
+        return
+    admin_id = _user_id(update) or 0
+    if request.target == admin_ops.ALL:
+        key = pending(context).add(
+            PendingAction("repost", admin_id, turn.lang, day=day, created=time.monotonic())
+        )
+        log.info("admin %s: /repost %s all asks for confirmation (%s)", admin_id, day, key)
+        await reply(
+            update,
+            t(turn.lang, "admin.repost.confirm", day=day.isoformat(), n=subscriptions),
+            confirm_keyboard(key, turn.lang),
+        )
+        return
+    if request.target is None:
+        chat_id, thread_id = turn.chat.id, turn.thread_id
+    else:
+        try:
+            chat_id, thread_id = await _resolve_chat(context, request.target), 0
+        except TelegramError as exc:
+            await reply(
+                update,
+                t(
+                    turn.lang,
+                    "admin.chat_unknown",
+                    chat=render.esc(request.target),
+                    reason=render.esc(str(exc)),
+                ),
+            )
+            return
+    request_id = new_request_id()
+    async with res.sessions.begin() as session:
+        queued = await admin_ops.queue_repost(
+            session, res.settings, day, request_id, chat_id=chat_id, thread_id=thread_id
+        )
+    log.info(
+        "admin %s: /repost %s to chat %s thread %s: %d queued (%s)",
+        admin_id,
+        day,
+        chat_id,
+        thread_id,
+        queued,
+        request_id,
+    )
+    _wake_engine(context)
+    await reply(update, t(turn.lang, "admin.repost.queued", day=day.isoformat(), n=queued))
+
+
+@admin_command
+async def broadcast_command(update: Update, context: Context, turn: Turn) -> None:
+    message = update.effective_message
+    raw = message.text if isinstance(message, Message) and message.text else ""
+    parts = raw.split(maxsplit=1)
+    text = parts[1].strip() if len(parts) > 1 else ""
+    if not text:
+        raise args.BadCommandArgument("arg.no_text", BROADCAST_EXAMPLE)
+    async with turn.res.sessions() as session:
+        subscriptions = await admin_ops.count_subscriptions(session)
+    admin_id = _user_id(update) or 0
+    key = pending(context).add(
+        PendingAction("broadcast", admin_id, turn.lang, text=text, created=time.monotonic())
+    )
+    log.info(
+        "admin %s: /broadcast of %d characters asks for confirmation (%s)",
+        admin_id,
+        len(text),
+        key,
+    )
+    preview = text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+    await reply(
+        update,
+        t(turn.lang, "admin.broadcast.confirm", n=subscriptions, text=render.esc(preview)),
+        confirm_keyboard(key, turn.lang),
+    )
+
+
+@admin_command
+async def ingest_command(update: Update, context: Context, turn: Turn) -> None:
+    res = turn.res
+    day = admin_ops.parse_ingest(context.args or [], admin_ops.local_today(res.settings, utcnow()))
+    log.info("admin %s: /ingest %s", _user_id(update), day)
+    runtime = runtime_of(context.bot_data)
+    if runtime is not None:
+        result = await runtime.ingest.run_now(day)
+    else:
+        from digestbot.ingest import ingest_day
+
+        result = await ingest_day(res.sessions, res.source, day)
+    log.info("admin %s: /ingest %s: %s %s", _user_id(update), day, result.status, result.message)
+    await reply(
+        update,
+        t(
+            turn.lang,
+            f"admin.ingest.{result.status}",
+            day=day.isoformat(),
+            n=result.papers,
+            message=render.esc(result.message[:500]),
+        ),
+    )
+
+
+@admin_command
+async def stats_command(update: Update, context: Context, turn: Turn) -> None:
+    res = turn.res
+    async with res.sessions() as session:
+        stats = await admin_ops.collect_stats(session, res.settings, utcnow())
+    log.info("admin %s: /stats", _user_id(update))
+    await reply(update, admin_ops.render_stats(stats, turn.lang, ZoneInfo(res.settings.timezone)))
+
+
+# --------------------------------------------------------------------------- buttons
+
+
+async def on_confirm(update: Update, context: Context) -> None:
+    """``a:ok:<id>`` sends what is waiting; ``a:no:<id>`` drops it."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    _, answer, key = [*query.data.split(":", 2), "", ""][:3]
+    res = handlers.resources(context)
+    user_id = _user_id(update)
+    if not res.settings.is_admin(user_id):
+        await query.answer(t(res.settings.language, "admin.refused"), show_alert=True)
+        return
+    action = pending(context).take(key)
+    if action is None:
+        await query.answer(t(res.settings.language, "admin.expired"), show_alert=True)
+        return
+    lang = action.lang
+    if answer != "ok":
+        log.info("admin %s: cancelled %s (%s)", user_id, action.kind, key)
+        await query.answer(t(lang, "admin.cancelled"))
+        await _edit(query, t(lang, "admin.cancelled"))
+        return
+    async with res.sessions.begin() as session:
+        if action.kind == "repost" and action.day is not None:
+            queued = await admin_ops.queue_repost(session, res.settings, action.day, key)
+            done = t(lang, "admin.repost.queued", day=action.day.isoformat(), n=queued)
+        else:
+            queued = await enqueue_broadcast(session, action.text, key)
+            done = t(lang, "admin.broadcast.queued", n=queued)
+    log.info("admin %s: confirmed %s to all: %d queued (%s)", user_id, action.kind, queued, key)
+    _wake_engine(context)
+    await query.answer()
+    await _edit(query, done)
+
+
+async def _edit(query: Any, text: str) -> None:
+    try:
+        await query.edit_message_text(text, reply_markup=None)
+    except TelegramError as exc:
+        log.warning("could not edit the confirmation: %s", exc)
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Add the admin commands and their confirmation buttons (before the catch-alls)."""
+    only_messages = filters.UpdateType.MESSAGE
+    for name, callback in {
+        "repost": repost_command,
+        "ingest": ingest_command,
+        "stats": stats_command,
+        "broadcast": broadcast_command,
+    }.items():
+        app.add_handler(CommandHandler(name, callback, filters=only_messages))
+    app.add_handler(CallbackQueryHandler(on_confirm, pattern=r"^a:(ok|no):"))

@@ -1,0 +1,157 @@
+"""Command arguments → values. Pure: no Telegram, no database.
+
+Every function raises ``BadCommandArgument`` (a ``BadArgument`` with an i18n key and an
+example) for input it cannot understand; the handler turns it into one friendly line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from digestbot.bot.i18n import t
+from digestbot.errors import BadArgument
+
+PeriodKind = Literal["day", "week", "month"]
+
+TOP_DEFAULT = 10
+TOP_MAX = 20
+SUBSCRIBE_MAX = 20
+RANK_MAX = 999
+SEARCH_MAX_CHARS = 500
+
+_ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
+_ARXIV_IN_URL = re.compile(
+    r"^(?:https?://)?(?:www\.)?(?:arxiv\.org/(?:abs|pdf)|huggingface\.co/papers)/"
+    r"(\d{4}\.\d{4,5})(?:v\d+)?(?:\.pdf)?/?$"
+)
+_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+_WEEK = {"week", "주", "주간", "1w"}
+_MONTH = {"month", "월", "월간", "1m"}
+
+
+class BadCommandArgument(BadArgument):
+    """A bad argument, with the i18n ``key`` of its explanation and the ``params`` to fill in."""
+
+    def __init__(self, key: str, example: str, **params: object) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(t("en", key, **params), example)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """``kind`` over the days ending at ``end``; ``end`` None = the newest stored day."""
+
+    kind: PeriodKind = "day"
+    end: dt.date | None = None
+
+    def days(self, anchor: dt.date) -> tuple[dt.date, dt.date]:
+        end = self.end or anchor
+        if self.kind == "week":
+            return end - dt.timedelta(days=6), end
+        if self.kind == "month":
+            return end - dt.timedelta(days=29), end
+        return end, end
+
+
+@dataclass(frozen=True, slots=True)
+class TopRequest:
+    size: int = TOP_DEFAULT
+    period: Period = Period()
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= 40 else value[:39] + "…"
+
+
+def _count(value: str, high: int, example: str) -> int:
+    number = int(value)
+    if not 1 <= number <= high:
+        raise BadCommandArgument("arg.bad_count", example, value=_shown(value), low=1, high=high)
+    return number
+
+
+def parse_date(value: str, example: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadCommandArgument("arg.bad_date", example, value=_shown(value)) from None
+
+
+def parse_top(args: Sequence[str]) -> TopRequest:
+    """``/top [N] [YYYY-MM-DD | week | month]`` (either order)."""
+    example = "/top 10 week"
+    size: int | None = None
+    period: Period | None = None
+    for arg in args:
+        word = arg.strip().lower()
+        if re.fullmatch(r"[+-]?\d+", word):
+            if size is not None:
+                raise BadCommandArgument("arg.too_many", example, value=_shown(arg))
+            size = _count(word, TOP_MAX, example)
+            continue
+        if period is not None:
+            raise BadCommandArgument("arg.too_many", example, value=_shown(arg))
+        if word in _WEEK:
+            period = Period("week")
+        elif word in _MONTH:
+            period = Period("month")
+        else:
+            period = Period("day", parse_date(word, "/top 2025-05-09"))
+    return TopRequest(size or TOP_DEFAULT, period or Period())
+
+
+def parse_paper_ref(args: Sequence[str]) -> str | int:
+    """An arXiv id (also inside an arXiv or Hugging Face URL) or a rank in today's digest."""
+    example = "/paper 2502.11089"
+    if not args:
+        raise BadCommandArgument("arg.no_paper", example)
+    if len(args) > 1:
+        raise BadCommandArgument("arg.too_many", example, value=_shown(" ".join(args[1:])))
+    value = args[0].strip()
+    if re.fullmatch(r"\d{1,3}", value):
+        rank = int(value)
+        if rank >= 1:
+            return rank
+    match = _ARXIV_ID.match(value) or _ARXIV_IN_URL.match(value)
+    if match:
+        return match.group(1)
+    raise BadCommandArgument("arg.bad_paper", example, value=_shown(value))
+
+
+def parse_subscribe(args: Sequence[str]) -> tuple[str | None, int | None]:
+    """``/subscribe [HH:MM] [N]`` (either order) → (push time "HH:MM", number of papers)."""
+    example = "/subscribe 08:00 5"
+    push_time: str | None = None
+    count: int | None = None
+    for arg in args:
+        value = arg.strip()
+        if re.fullmatch(r"[+-]?\d+", value):
+            if count is not None:
+                raise BadCommandArgument("arg.too_many", example, value=_shown(value))
+            count = _count(value, SUBSCRIBE_MAX, example)
+        elif push_time is None:
+            push_time = parse_time(value, example)
+        else:
+            raise BadCommandArgument("arg.too_many", example, value=_shown(value))
+    return push_time, count
+
+
+def parse_time(value: str, example: str = "/subscribe 08:00") -> str:
+    match = _HHMM.match(value.strip())
+    if match:
+        hour, minute = int(match.group(1)), int(match.group(2))
+        if hour < 24 and minute < 60:
+            return f"{hour:02d}:{minute:02d}"
+    raise BadCommandArgument("arg.bad_time", example, value=_shown(value))
+
+
+def parse_search(text: str) -> str:
+    """The words after ``/search``, whitespace collapsed, cut at a sane length."""
+    query = " ".join(text.split())
+    if not query:
+        raise BadCommandArgument("arg.no_query", "/search diffusion")
+    return query[:SEARCH_MAX_CHARS]

@@ -1,0 +1,377 @@
+"""Stored data → Telegram HTML, and Telegram HTML → plain text. Pure: no I/O.
+
+Everything that comes from a digest or a user goes through ``esc`` (titles and summaries
+hold ``<``, ``&``, ``*`` and ``$…$`` LaTeX). No message is longer than Telegram's 4096
+characters: ``split_html`` cuts long text on paragraph boundaries first, then lines, then
+words, never inside a tag or an entity, and closes/reopens the tags open at a cut."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from digestbot.bot.i18n import COMMANDS, t
+from digestbot.store.archive import PaperView
+
+MESSAGE_LIMIT = 4096
+LIST_TITLE_CHARS = 110
+CARD_AUTHORS_IN_DIGEST = 6
+
+_ATOM = re.compile(r"<[^<>]*>|&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);|[^<&]|[<&]", re.DOTALL)
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
+
+
+def esc(text: object) -> str:
+    """Text for Telegram HTML: ``<``, ``>`` and ``&`` escaped."""
+    return html.escape(str(text), quote=False)
+
+
+def esc_attr(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def link(url: str, text: str) -> str:
+    return f'<a href="{esc_attr(url)}">{esc(text)}</a>'
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def utf16_len(text: str) -> int:
+    """Telegram counts message length in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+# --------------------------------------------------------------------------- papers
+
+
+def _authors(paper: PaperView, lang: str, limit: int | None) -> str:
+    names = list(paper.authors)
+    if limit is not None and len(names) > limit:
+        shown = ", ".join(names[:limit])
+        return f"{shown} {t(lang, 'paper.more_authors', n=len(names) - limit)}"
+    return ", ".join(names)
+
+
+def render_paper(
+    paper: PaperView,
+    *,
+    lang: str = "ko",
+    sections: Sequence[str] = (),
+    number: int | None = None,
+    max_authors: int | None = None,
+) -> str:
+    """One paper: title linked to arXiv, the Hugging Face page, votes, date, authors, and
+    its sections (those named in ``sections``; empty = all), each under a bold heading."""
+    prefix = f"{number}. " if number is not None else ""
+    lines = [f"<b>{esc(prefix)}{link(paper.url, paper.title)}</b>"]
+    facts = [
+        link(paper.hf_url, f"🤗 {t(lang, 'paper.hf')}"),
+        f"arXiv <code>{esc(paper.arxiv_id)}</code>",
+    ]
+    if paper.votes is not None:
+        facts.append(f"👍 {paper.votes} {t(lang, 'paper.votes')}")
+    if paper.day is not None:
+        facts.append(f"📅 {t(lang, 'paper.date')} {paper.day.isoformat()}")
+    lines.append(" · ".join(facts))
+    if paper.authors:
+        lines.append(
+            f"<i>{esc(t(lang, 'paper.authors'))}: {esc(_authors(paper, lang, max_authors))}</i>"
+        )
+    blocks = ["\n".join(lines)]
+    wanted = {name.casefold() for name in sections}
+    for section in paper.sections:
+        if wanted and section.name.casefold() not in wanted:
+            continue
+        blocks.append(f"<b>{esc(section.name)}</b>\n{esc(section.text.strip())}")
+    return "\n\n".join(blocks)
+
+
+def render_paper_messages(paper: PaperView, *, lang: str = "ko") -> list[str]:
+    """``/paper``: the whole paper, split into messages when it is long."""
+    return split_html(render_paper(paper, lang=lang))
+
+
+def render_list_item(number: int, paper: PaperView, lang: str) -> str:
+    facts = []
+    if paper.votes is not None:
+        facts.append(f"👍 {paper.votes}")
+    if paper.day is not None:
+        facts.append(paper.day.isoformat())
+    facts.append(f"<code>{esc(paper.arxiv_id)}</code>")
+    return f"<b>{number}.</b> {esc(shorten(paper.title, LIST_TITLE_CHARS))}\n    " + " · ".join(
+        facts
+    )
+
+
+def render_list(header: str, papers: Sequence[PaperView], first_number: int, lang: str) -> str:
+    """A page of a list (``/top``, ``/search``): one message, never over the limit."""
+    items = [render_list_item(first_number + i, p, lang) for i, p in enumerate(papers)]
+    text = "\n\n".join([header, *items])
+    return split_html(text)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """Which slice of a list a page shows (pure pagination arithmetic)."""
+
+    page: int  # 0-based
+    size: int
+    total: int
+
+    @property
+    def offset(self) -> int:
+        return self.page * self.size
+
+    @property
+    def first(self) -> int:
+        return self.offset + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.offset + self.size, self.total)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + self.size < self.total
+
+
+def period_label(kind: str, start: dt.date, end: dt.date, lang: str) -> str:
+    if kind == "day":
+        return t(lang, "top.period.day", day=end.isoformat())
+    return t(lang, f"top.period.{kind}", start=start.isoformat(), end=end.isoformat())
+
+
+def render_top(
+    papers: Sequence[PaperView], page: ListPage, kind: str, start: dt.date, end: dt.date, lang: str
+) -> str:
+    period = period_label(kind, start, end, lang)
+    if not page.total:
+        return t(lang, "top.empty", period=esc(period))
+    header = t(
+        lang, "top.header", period=esc(period), first=page.first, last=page.last, total=page.total
+    )
+    return render_list(header, papers, page.first, lang)
+
+
+def render_search(papers: Sequence[PaperView], page: ListPage, query: str, lang: str) -> str:
+    shown = esc(shorten(query, 60))
+    if not page.total:
+        return t(lang, "search.none", query=shown)
+    header = t(
+        lang, "search.header", query=shown, first=page.first, last=page.last, total=page.total
+    )
+    return render_list(header, papers, page.first, lang)
+
+
+def render_digest_messages(
+    day: dt.date,
+    papers: Sequence[PaperView],
+    *,
+    sections: Sequence[str] = (),
+    lang: str = "ko",
+    total: int | None = None,
+) -> list[str]:
+    """The morning push (and ``/today``): a header, then the papers with the chosen
+    sections (empty = all), packed into valid-HTML messages of at most 4096 characters;
+    a message break falls between papers whenever one paper fits in a message.
+    ``total``, when given, is the number of papers that day (the header says "5 of 40")."""
+    if total is not None and total > len(papers):
+        header = t(lang, "digest.header", day=day.isoformat(), shown=len(papers), total=total)
+    else:
+        header = t(lang, "digest.header_all", day=day.isoformat(), shown=len(papers))
+    cards = [
+        render_paper(
+            p, lang=lang, sections=sections, number=p.rank or i, max_authors=CARD_AUTHORS_IN_DIGEST
+        )
+        for i, p in enumerate(papers, start=1)
+    ]
+    return pack_blocks([header, *cards])
+
+
+def render_help(lang: str, bot_username: str | None = None) -> str:
+    lines = [t(lang, "help.intro"), "", t(lang, "help.commands")]
+    for command, example in COMMANDS:
+        lines.append(
+            f"/{command} — {esc(t(lang, f'cmd.{command}'))}\n    <code>{esc(example)}</code>"
+        )
+    if bot_username:
+        lines += ["", t(lang, "help.inline", bot=esc(bot_username))]
+    return "\n".join(lines)
+
+
+def render_settings(
+    *,
+    active: bool,
+    push_time: str,
+    timezone: str,
+    top_n: int,
+    sections: Sequence[str],
+    lang: str,
+) -> str:
+    return t(
+        lang,
+        "settings.header",
+        state=t(lang, "settings.on" if active else "settings.off"),
+        time=esc(push_time),
+        tz=esc(timezone),
+        n=top_n,
+        sections=esc(", ".join(sections)) if sections else t(lang, "settings.all_sections"),
+        language=t(lang, "lang.name"),
+    )
+
+
+def render_bad_argument(message: str, example: str, lang: str) -> str:
+    """One line: what was wrong, and an example of a correct use."""
+    if not example:
+        return message
+    return f"{message} {t(lang, 'error.example', example=f'<code>{esc(example)}</code>')}"
+
+
+# --------------------------------------------------------------------------- splitting
+
+
+def pack_blocks(blocks: Iterable[str], limit: int = MESSAGE_LIMIT, sep: str = "\n\n") -> list[str]:
+    """Join whole blocks into messages of at most ``limit``; a block too long for one
+    message is itself cut with ``split_html``."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        if not block.strip():
+            continue
+        candidate = f"{current}{sep}{block}" if current else block
+        if utf16_len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            messages.append(current)
+        if utf16_len(block) <= limit:
+            current = block
+        else:
+            *full, current = split_html(block, limit)
+            messages.extend(full)
+    if current:
+        messages.append(current)
+    return messages
+
+
+@dataclass(frozen=True, slots=True)
+class _Open:
+    name: str
+    tag: str  # the opening tag as written, to reopen it in the next part
+
+
+def _atoms(text: str) -> list[str]:
+    return _ATOM.findall(text)
+
+
+def _closing(stack: Sequence[_Open]) -> str:
+    return "".join(f"</{o.name}>" for o in reversed(stack))
+
+
+def _reopening(stack: Sequence[_Open]) -> str:
+    return "".join(o.tag for o in stack)
+
+
+def _visible(text: str) -> str:
+    return html.unescape(re.sub(r"<[^<>]*>", "", text))
+
+
+def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Cut Telegram HTML into parts of at most ``limit`` UTF-16 units, each valid on its own.
+
+    Cuts prefer a blank line (paragraph or section), then a line break, then a space,
+    then any character boundary; never inside a tag or an entity. Tags open at a cut are
+    closed at the end of the part and reopened at the start of the next one."""
+    text = text.strip()
+    if utf16_len(text) <= limit:
+        return [text] if text else []
+    atoms = _atoms(text)
+    sizes = [utf16_len(a) for a in atoms]
+    stacks: list[tuple[_Open, ...]] = [()]  # stacks[i] = tags open before atom i
+    stack: list[_Open] = []
+    for atom in atoms:
+        match = _TAG.match(atom) if atom.startswith("<") and len(atom) > 1 else None
+        if match:
+            name = match.group(2).lower()
+            if match.group(1):
+                for k in range(len(stack) - 1, -1, -1):
+                    if stack[k].name == name:
+                        del stack[k:]
+                        break
+            else:
+                stack.append(_Open(name, atom))
+        stacks.append(tuple(stack))
+
+    parts: list[str] = []
+    start = 0
+    n = len(atoms)
+    while start < n:
+        while start < n and atoms[start] in (" ", "\n"):
+            start += 1
+        if start >= n:
+            break
+        prefix = _reopening(stacks[start])
+        used = utf16_len(prefix)
+        best_j, best_level = start + 1, -1
+        j = start
+        while j < n and used + sizes[j] <= limit:
+            used += sizes[j]
+            j += 1
+            if used + utf16_len(_closing(stacks[j])) > limit:
+                continue
+            level = _cut_level(atoms, j, start)
+            if level >= best_level:
+                best_j, best_level = j, level
+        body = "".join(atoms[start:best_j]).rstrip(" \n")
+        part = prefix + body + _closing(stacks[best_j])
+        if _visible(part).strip():
+            parts.append(part)
+        start = best_j
+    return parts
+
+
+def _cut_level(atoms: Sequence[str], j: int, start: int) -> int:
+    """How good a cut before atom ``j`` is: 3 blank line, 2 line break, 1 space, 0 other."""
+    if j >= len(atoms):
+        return 4
+    before = atoms[j - 1]
+    if before == "\n":
+        return 3 if j - 2 > start and atoms[j - 2] == "\n" else 2
+    if before == " ":
+        return 1
+    return 0
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+_LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
+
+
+def html_to_text(text: str) -> str:
+    """Telegram HTML → plain text for the terminal: links become ``text (url)``."""
+
+    def plain_link(match: re.Match[str]) -> str:
+        url, label = match.group(1), match.group(2)
+        return f"{label} ({url})"
+
+    text = _LINK.sub(plain_link, text)
+    return html.unescape(re.sub(r"<[^<>]*>", "", text))
+
+
+def messages_to_text(messages: Iterable[str]) -> str:
+    return "\n\n".join(html_to_text(m) for m in messages)

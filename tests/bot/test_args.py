@@ -1,0 +1,167 @@
+"""Command arguments and callback data: pure parsing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from digestbot.bot import keyboards
+from digestbot.bot.args import (
+    BadCommandArgument,
+    Period,
+    TopRequest,
+    parse_paper_ref,
+    parse_search,
+    parse_subscribe,
+    parse_top,
+)
+from digestbot.bot.i18n import t
+from digestbot.errors import BadArgument
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], TopRequest(10, Period("day", None))),
+        (["5"], TopRequest(5, Period("day", None))),
+        (["week"], TopRequest(10, Period("week", None))),
+        (["3", "month"], TopRequest(3, Period("month", None))),
+        (["2024-06-12", "20"], TopRequest(20, Period("day", dt.date(2024, 6, 12)))),
+        (["WEEK"], TopRequest(10, Period("week", None))),
+        (["주간"], TopRequest(10, Period("week", None))),
+    ],
+)
+def test_top_arguments(args: list[str], expected: TopRequest) -> None:
+    assert parse_top(args) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "key"),
+    [
+        (["0"], "arg.bad_count"),
+        (["-3"], "arg.bad_count"),
+        (["21"], "arg.bad_count"),
+        (["2024-13-01"], "arg.bad_date"),
+        (["yesterday"], "arg.bad_date"),
+        (["5", "6"], "arg.too_many"),
+        (["week", "month"], "arg.too_many"),
+    ],
+)
+def test_bad_top_arguments(args: list[str], key: str) -> None:
+    with pytest.raises(BadCommandArgument) as info:
+        parse_top(args)
+    assert info.value.key == key
+    assert info.value.example.startswith("/top ")
+    assert isinstance(info.value, BadArgument)
+
+
+def test_period_days() -> None:
+    end = dt.date(2025, 5, 9)
+    assert Period("day").days(end) == (end, end)
+    assert Period("week").days(end) == (dt.date(2025, 5, 3), end)
+    assert Period("month").days(end) == (dt.date(2025, 4, 10), end)
+    assert Period("week", dt.date(2024, 6, 12)).days(end) == (
+        dt.date(2024, 6, 6),
+        dt.date(2024, 6, 12),
+    )
+
+
+@pytest.mark.parametrize(
+    ("arg", "expected"),
+    [
+        ("2502.11089", "2502.11089"),
+        ("2502.11089v2", "2502.11089"),
+        ("https://arxiv.org/abs/2502.11089", "2502.11089"),
+        ("https://arxiv.org/pdf/2502.11089v1.pdf", "2502.11089"),
+        ("huggingface.co/papers/2311.12983", "2311.12983"),
+        ("3", 3),
+        ("12", 12),
+    ],
+)
+def test_paper_reference(arg: str, expected: str | int) -> None:
+    assert parse_paper_ref([arg]) == expected
+
+
+@pytest.mark.parametrize("arg", ["nonsense", "0", "2502", "-1", "1.5", "'; DROP TABLE papers;--"])
+def test_bad_paper_reference(arg: str) -> None:
+    with pytest.raises(BadCommandArgument) as info:
+        parse_paper_ref([arg])
+    assert info.value.key == "arg.bad_paper"
+    assert info.value.example == "/paper 2502.11089"
+
+
+def test_paper_needs_exactly_one_argument() -> None:
+    with pytest.raises(BadCommandArgument) as info:
+        parse_paper_ref([])
+    assert info.value.key == "arg.no_paper"
+    with pytest.raises(BadCommandArgument):
+        parse_paper_ref(["1", "2"])
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], (None, None)),
+        (["7:30"], ("07:30", None)),
+        (["21:05", "3"], ("21:05", 3)),
+        (["10", "06:00"], ("06:00", 10)),
+    ],
+)
+def test_subscribe_arguments(args: list[str], expected: tuple[str | None, int | None]) -> None:
+    assert parse_subscribe(args) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "key"),
+    [
+        (["25:00"], "arg.bad_time"),
+        (["8pm"], "arg.bad_time"),
+        (["0"], "arg.bad_count"),
+        (["99"], "arg.bad_count"),
+        (["08:00", "5", "6"], "arg.too_many"),
+    ],
+)
+def test_bad_subscribe_arguments(args: list[str], key: str) -> None:
+    with pytest.raises(BadCommandArgument) as info:
+        parse_subscribe(args)
+    assert info.value.key == key
+
+
+def test_search_words() -> None:
+    assert parse_search("  diffusion \n models ") == "diffusion models"
+    assert len(parse_search("x" * 10_000)) == 500
+    with pytest.raises(BadCommandArgument) as info:
+        parse_search("   ")
+    assert info.value.key == "arg.no_query"
+
+
+def test_messages_exist_in_both_languages() -> None:
+    error = BadCommandArgument("arg.bad_date", "/top 2025-05-09", value="2025-99-99")
+    assert str(error) == "2025-99-99 is not a date: use YYYY-MM-DD, week or month."
+    assert t("ko", "arg.bad_date", value="x").startswith("x은(는) 날짜가 아닙니다")
+
+
+def test_callback_data_round_trip_and_size() -> None:
+    data = keyboards.top_data("month", dt.date(2025, 5, 9), 20, 12345)
+    assert data == "t:m:20250509:20:12345"
+    assert keyboards.parse_callback(data) == keyboards.TopCallback(
+        "month", dt.date(2025, 5, 9), 20, 12345
+    )
+    assert keyboards.parse_callback(keyboards.search_data(99999999, 7)) == (
+        keyboards.SearchCallback(99999999, 7)
+    )
+    assert keyboards.parse_callback("p:2502.11089") == keyboards.PaperCallback("2502.11089")
+    assert keyboards.parse_callback("c:t:0800") == keyboards.SettingsCallback("t", "0800")
+    longest = keyboards.paper_data("x" * 32)
+    assert len(longest.encode()) <= 64
+    with pytest.raises(ValueError):
+        keyboards.paper_data("x" * 70)
+
+
+@pytest.mark.parametrize(
+    "data", ["", "t:q:20250509:5:0", "t:d:2025:5:0", "t:d:20250509:0:0", "s:a:1", "zz", "c:q:1"]
+)
+def test_junk_callback_data(data: str) -> None:
+    with pytest.raises(ValueError):
+        keyboards.parse_callback(data)
