@@ -75,15 +75,20 @@ class RedactSecret(logging.Filter):
 
 
 def hide_token(token: str) -> None:
-    """Keep ``token`` out of every log line of the libraries that see it, and of ours."""
+    """Keep ``token`` out of every log line: a filter on each handler of the root logger
+    (a logger's own filters do not see records propagated from its children) and on the
+    loggers of the libraries that see the token, for handlers of their own."""
     # httpx logs every request URL at INFO, and Bot API URLs carry the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     names = [n for n in logging.root.manager.loggerDict if n.startswith(("telegram", "digestbot"))]
-    for name in {"telegram", "digestbot", "httpx", "httpcore", *names}:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactSecret) and f.secret == token for f in logger.filters):
-            logger.addFilter(RedactSecret(token))
+    targets: list[logging.Filterer] = [*logging.root.handlers]
+    targets += [
+        logging.getLogger(n) for n in {"telegram", "digestbot", "httpx", "httpcore", *names}
+    ]
+    for target in targets:
+        if not any(isinstance(f, RedactSecret) and f.secret == token for f in target.filters):
+            target.addFilter(RedactSecret(token))
 
 
 def build_application(settings: Settings) -> BotApp:

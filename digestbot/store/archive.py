@@ -7,9 +7,9 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Executable, Table, bindparam, delete, func, insert, select, tuple_
+from sqlalchemy import Executable, Select, Table, bindparam, delete, func, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -217,26 +217,62 @@ async def load_sections(
     return {pid: tuple(sections) for pid, sections in found.items()}
 
 
-async def _views(
-    session: AsyncSession, rows: Sequence[tuple[m.Paper, m.Appearance | None]]
-) -> tuple[PaperView, ...]:
-    sections = await load_sections(session, [paper.id for paper, _ in rows])
-    return tuple(
-        PaperView(
-            arxiv_id=paper.arxiv_id,
-            title=paper.title,
-            url=paper.url,
-            media_url=paper.media_url,
-            media_kind=paper.media_kind,
-            authors=tuple(paper.authors),
-            sections=sections[paper.id],
-            day=app.day if app else None,
-            rank=app.rank if app else None,
-            position=app.position if app else None,
-            votes=app.votes if app else None,
+# The columns a PaperView is built from: plain rows, not ORM objects (reads are hot:
+# every /top, /search page and inline query).
+_VIEW_COLUMNS = (
+    m.Paper.id,
+    m.Paper.arxiv_id,
+    m.Paper.title,
+    m.Paper.url,
+    m.Paper.media_url,
+    m.Paper.media_kind,
+    m.Paper.authors,
+    m.Appearance.day,
+    m.Appearance.rank,
+    m.Appearance.position,
+    m.Appearance.votes,
+)
+
+
+async def _views(session: AsyncSession, stmt: Select[Any]) -> tuple[PaperView, ...]:
+    return tuple(view for _, view in await _views_by_id(session, stmt))
+
+
+async def _views_by_id(session: AsyncSession, stmt: Select[Any]) -> list[tuple[int, PaperView]]:
+    """Run a select of ``_VIEW_COLUMNS``; (paper id, view) pairs, sections included."""
+    rows = (await session.execute(stmt)).all()
+    sections = await load_sections(session, [row[0] for row in rows])
+    return [
+        (
+            pid,
+            PaperView(
+                arxiv_id=arxiv_id,
+                title=title,
+                url=url,
+                media_url=media_url,
+                media_kind=media_kind,
+                authors=tuple(authors),
+                sections=sections[pid],
+                day=day,
+                rank=rank,
+                position=position,
+                votes=votes,
+            ),
         )
-        for paper, app in rows
-    )
+        for (
+            pid,
+            arxiv_id,
+            title,
+            url,
+            media_url,
+            media_kind,
+            authors,
+            day,
+            rank,
+            position,
+            votes,
+        ) in rows
+    ]
 
 
 async def day_papers(
@@ -247,15 +283,14 @@ async def day_papers(
         select(func.count()).select_from(m.Appearance).where(m.Appearance.day == day)
     )
     stmt = (
-        select(m.Paper, m.Appearance)
+        select(*_VIEW_COLUMNS)
         .join(m.Appearance, m.Appearance.paper_id == m.Paper.id)
         .where(m.Appearance.day == day)
         .order_by(m.Appearance.rank)
         .offset(offset)
         .limit(limit)
     )
-    rows = [(p, a) for p, a in (await session.execute(stmt)).tuples()]
-    return Page(await _views(session, rows), total or 0, offset)
+    return Page(await _views(session, stmt), total or 0, offset)
 
 
 async def top_papers(
@@ -280,7 +315,7 @@ async def top_papers(
     chosen = select(best.c.day, best.c.paper_id).where(best.c.n == 1).subquery()
     total = await session.scalar(select(func.count()).select_from(chosen))
     stmt = (
-        select(m.Paper, m.Appearance)
+        select(*_VIEW_COLUMNS)
         .join(m.Appearance, m.Appearance.paper_id == m.Paper.id)
         .where(tuple_(m.Appearance.day, m.Appearance.paper_id).in_(select(chosen)))
         .order_by(
@@ -291,21 +326,19 @@ async def top_papers(
         .offset(offset)
         .limit(limit)
     )
-    rows = [(p, a) for p, a in (await session.execute(stmt)).tuples()]
-    return Page(await _views(session, rows), total or 0, offset)
+    return Page(await _views(session, stmt), total or 0, offset)
 
 
 async def get_paper(session: AsyncSession, arxiv_id: str) -> PaperView | None:
     """A paper with its latest appearance."""
     stmt = (
-        select(m.Paper, m.Appearance)
+        select(*_VIEW_COLUMNS)
         .outerjoin(m.Appearance, m.Appearance.paper_id == m.Paper.id)
         .where(m.Paper.arxiv_id == arxiv_id)
         .order_by(m.Appearance.day.desc())
         .limit(1)
     )
-    rows = [(p, a) for p, a in (await session.execute(stmt)).tuples()]
-    views = await _views(session, rows)
+    views = await _views(session, stmt)
     return views[0] if views else None
 
 
@@ -320,7 +353,7 @@ async def papers_by_ids(session: AsyncSession, paper_ids: Sequence[int]) -> list
         .subquery()
     )
     stmt = (
-        select(m.Paper, m.Appearance)
+        select(*_VIEW_COLUMNS)
         .outerjoin(latest, latest.c.paper_id == m.Paper.id)
         .outerjoin(
             m.Appearance,
@@ -328,20 +361,18 @@ async def papers_by_ids(session: AsyncSession, paper_ids: Sequence[int]) -> list
         )
         .where(m.Paper.id.in_(list(paper_ids)))
     )
-    rows = {p.id: (p, a) for p, a in (await session.execute(stmt)).tuples()}
-    ordered = [rows[pid] for pid in paper_ids if pid in rows]
-    return list(await _views(session, ordered))
+    by_id = dict(await _views_by_id(session, stmt))
+    return [by_id[pid] for pid in paper_ids if pid in by_id]
 
 
 async def export_papers(
     session: AsyncSession, start: dt.date | None = None, end: dt.date | None = None
 ) -> list[PaperView]:
     """Every stored appearance in ``start..end`` (all when None), by day then rank."""
-    stmt = select(m.Paper, m.Appearance).join(m.Appearance, m.Appearance.paper_id == m.Paper.id)
+    stmt = select(*_VIEW_COLUMNS).join(m.Appearance, m.Appearance.paper_id == m.Paper.id)
     if start is not None:
         stmt = stmt.where(m.Appearance.day >= start)
     if end is not None:
         stmt = stmt.where(m.Appearance.day <= end)
     stmt = stmt.order_by(m.Appearance.day, m.Appearance.rank)
-    rows = [(p, a) for p, a in (await session.execute(stmt)).tuples()]
-    return list(await _views(session, rows))
+    return list(await _views(session, stmt))
