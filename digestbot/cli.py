@@ -11,16 +11,19 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.exc import DBAPIError
 
 from digestbot.config import Settings, load_settings
 from digestbot.digest.source import DigestSource, FolderSource
-from digestbot.errors import ConfigError, DigestbotError
+from digestbot.errors import BadArgument, ConfigError, DigestbotError
 from digestbot.export import format_json, format_jsonl
 from digestbot.ingest import IngestResult, ingest_day, ingest_file
+from digestbot.logs import configure_logging
 from digestbot.resources import Resources, open_resources
 from digestbot.store.archive import export_papers
 
@@ -59,17 +62,6 @@ def parse_date(value: str | None) -> dt.date | None:
 DateOption = Annotated[str | None, typer.Option(help="a day, YYYY-MM-DD", metavar="YYYY-MM-DD")]
 
 
-def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs every request URL at INFO, and Bot API URLs carry the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-
-
 def settings_or_exit() -> Settings:
     try:
         settings = load_settings()
@@ -93,6 +85,11 @@ def with_resources(
         return asyncio.run(main())
     except DigestbotError as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    except (DBAPIError, OSError) as exc:
+        # the database is down or refused us: one line, not a traceback
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        err.print(f"[red]database error:[/] {reason}", highlight=False)
         raise typer.Exit(2) from None
 
 
@@ -154,7 +151,8 @@ def ingest(
         raise typer.BadParameter("give exactly one of --date, --from/--to, --file, --dir")
     day = parse_date(date)
     start = parse_date(from_)
-    end = parse_date(to) or dt.date.today()
+    settings = settings_or_exit()
+    end = parse_date(to) or dt.datetime.now(ZoneInfo(settings.timezone)).date()
     if start is not None and start > end:
         raise typer.BadParameter(f"--from {start} is after --to {end}")
     if to is not None and start is None:
@@ -173,7 +171,7 @@ def ingest(
         assert start is not None
         return await _ingest_many(res, res.source, _days(start, end), quiet)
 
-    _report(with_resources(work))
+    _report(with_resources(work, settings=settings))
 
 
 async def _ingest_many(
@@ -372,7 +370,10 @@ def repost(
 
     if (chat is None) == (not all_):
         raise typer.BadParameter("give --chat ID or --all (one of them)")
-    target = admin_ops.parse_target(chat) if chat is not None else admin_ops.ALL
+    try:
+        target = admin_ops.parse_target(chat) if chat is not None else admin_ops.ALL
+    except BadArgument as exc:
+        raise typer.BadParameter(f"--chat {chat!r}: use a chat id (-100123…) or @channel") from exc
     day = parse_date(date)
     settings = settings_or_exit()
     try:

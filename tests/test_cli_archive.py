@@ -208,3 +208,10 @@ def test_a_bad_setting_stops_with_one_line_naming_it(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
     assert "DIGESTBOT_DATABASE_URL" in done.stderr
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback() -> None:
+    done = digestbot("postgresql+asyncpg://nobody@127.0.0.1:9/none", "export")
+    assert done.returncode == 2
+    assert done.stderr.startswith("database error:")
+    assert "Traceback" not in done.stderr

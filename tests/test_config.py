@@ -24,7 +24,9 @@ def test_documented_defaults_match_the_built_in_ones(
 ) -> None:
     assert DEFAULT_CONFIG_FILE.is_file()
     from_file = load_settings()
-    monkeypatch.setenv(CONFIG_FILE_ENV, str(tmp_path / "absent.toml"))
+    empty = tmp_path / "empty.toml"
+    empty.write_text("# nothing: the built-in defaults\n")
+    monkeypatch.setenv(CONFIG_FILE_ENV, str(empty))
     built_in = load_settings()
     assert from_file.model_dump() == built_in.model_dump()
     assert from_file.database_url == "sqlite+aiosqlite:///data/digestbot.db"
@@ -54,6 +56,8 @@ def test_environment_overrides_the_file(monkeypatch: pytest.MonkeyPatch) -> None
         ("DIGESTBOT_LANGUAGE", "fr", '"ko" or "en"'),
         ("DIGESTBOT_API_URL", "api.telegram.org", "http"),
         ("DIGESTBOT_TOP_N", "0", "greater than or equal to 1"),
+        ("DIGESTBOT_LOG_LEVEL", "verbose", "DEBUG, INFO"),
+        ("DIGESTBOT_CONFIG", "/nonexistent/digestbot.toml", "no such file"),
     ],
 )
 def test_a_bad_value_names_its_setting(

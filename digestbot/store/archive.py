@@ -9,7 +9,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Executable, Select, Table, bindparam, delete, func, insert, select, tuple_
+from sqlalchemy import (
+    Executable,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,6 +65,7 @@ class _WriteStatements:
     upsert_day: Executable
     delete_appearances: Executable
     upsert_papers: Executable
+    update_papers: Executable
     paper_ids: Executable
     delete_sections: Executable
     insert_sections: Executable
@@ -62,6 +74,9 @@ class _WriteStatements:
 
 def _table(model: type[m.Base]) -> Table:
     return cast(Table, model.__table__)
+
+
+_PAPER_FIELDS = ("title", "url", "media_url", "media_kind", "authors", "updated_at")
 
 
 @functools.cache
@@ -87,6 +102,9 @@ def _write_statements(dialect: str) -> _WriteStatements:
                 if c.name not in ("id", "arxiv_id")
             },
         ),
+        update_papers=update(papers)
+        .where(papers.c.id == bindparam("b_id"))
+        .values({c: bindparam(f"b_{c}") for c in _PAPER_FIELDS}),
         paper_ids=select(papers.c.arxiv_id, papers.c.id).where(
             papers.c.arxiv_id.in_(bindparam("arxiv_ids", expanding=True))
         ),
@@ -122,23 +140,36 @@ async def store_digest(session: AsyncSession, digest: Digest, content_sha256: st
     await conn.execute(stmts.delete_appearances, {"d": day})
     if not digest.papers:
         return 0
-    await conn.execute(
-        stmts.upsert_papers,
-        [
-            {
-                "arxiv_id": p.arxiv_id,
-                "title": p.title,
-                "url": p.url,
-                "media_url": p.media_url,
-                "media_kind": p.media_kind,
-                "authors": list(p.authors),
-                "updated_at": now,
-            }
-            for p in digest.papers
-        ],
-    )
-    found = await conn.execute(stmts.paper_ids, {"arxiv_ids": [p.arxiv_id for p in digest.papers]})
+    rows = {
+        p.arxiv_id: {
+            "title": p.title,
+            "url": p.url,
+            "media_url": p.media_url,
+            "media_kind": p.media_kind,
+            "authors": list(p.authors),
+            "updated_at": now,
+        }
+        for p in digest.papers
+    }
+    # Known papers are updated by id and only new ones inserted: an upsert would draw a
+    # PostgreSQL sequence number for every row, known or not, and re-ingests would use
+    # the ids up (the search index packs them into 23 bits).
+    arxiv_ids = list(rows)
+    found = await conn.execute(stmts.paper_ids, {"arxiv_ids": arxiv_ids})
     ids: dict[str, int] = {arxiv_id: pid for arxiv_id, pid in found.tuples()}
+    if ids:
+        await conn.execute(
+            stmts.update_papers,
+            [
+                {"b_id": pid, **{f"b_{k}": v for k, v in rows[arxiv_id].items()}}
+                for arxiv_id, pid in ids.items()
+            ],
+        )
+    new = [{"arxiv_id": a, **row} for a, row in rows.items() if a not in ids]
+    if new:
+        await conn.execute(stmts.upsert_papers, new)  # an upsert: safe if another writer raced
+        found = await conn.execute(stmts.paper_ids, {"arxiv_ids": [r["arxiv_id"] for r in new]})
+        ids.update({arxiv_id: pid for arxiv_id, pid in found.tuples()})  # not a Mapping
     paper_ids = [ids[p.arxiv_id] for p in digest.papers]
     await conn.execute(stmts.delete_sections, {"paper_ids": paper_ids})
     section_rows = [
@@ -202,16 +233,21 @@ async def stored_days(
     return list((await session.scalars(stmt)).all())
 
 
+_IN_CHUNK = 500
+_SECTIONS_OF = (
+    select(m.Section.paper_id, m.Section.name, m.Section.text)
+    .where(m.Section.paper_id.in_(bindparam("paper_ids", expanding=True)))
+    .order_by(m.Section.paper_id, m.Section.position)
+)
+
+
 async def load_sections(
     session: AsyncSession, paper_ids: Sequence[int]
 ) -> dict[int, tuple[Section, ...]]:
     found: dict[int, list[Section]] = {pid: [] for pid in paper_ids}
-    if paper_ids:
-        rows = await session.execute(
-            select(m.Section.paper_id, m.Section.name, m.Section.text)
-            .where(m.Section.paper_id.in_(list(paper_ids)))
-            .order_by(m.Section.paper_id, m.Section.position)
-        )
+    ids = list(found)
+    for i in range(0, len(ids), _IN_CHUNK):  # SQLite and asyncpg cap bound parameters
+        rows = await session.execute(_SECTIONS_OF, {"paper_ids": ids[i : i + _IN_CHUNK]})
         for pid, name, text in rows.tuples():
             found[pid].append(Section(name, text))
     return {pid: tuple(sections) for pid, sections in found.items()}

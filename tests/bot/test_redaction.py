@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from digestbot.bot.app import hide_token
+from digestbot.logs import hide_token
 
 SECRET = "987654:ZYXwvuTSRqpoNMLkjiHGFedcba-0123456789"
 

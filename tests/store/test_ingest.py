@@ -11,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from digestbot.digest.source import FolderSource, HttpSource
 from digestbot.ingest import ingest_day, ingest_file, store_text
 from digestbot.store import models as m
-from digestbot.store.archive import day_papers, export_papers, get_paper, top_papers
+from digestbot.store.archive import (
+    day_papers,
+    export_papers,
+    get_paper,
+    load_sections,
+    top_papers,
+)
 from tests.conftest import DIGESTS
 from tests.support.digest_server import DigestServer
 
@@ -155,3 +161,26 @@ async def test_export_orders_by_day_then_rank(sessions: Sessions) -> None:
     keys = [(p.day, p.rank) for p in everything]
     assert keys == sorted(keys, key=lambda k: (k[0] or dt.date.min, k[1] or 0))
     assert [p.votes for p in one_day] == [39, 15, 10, 8, 4, 2, 0]
+
+
+async def test_reingest_does_not_use_up_paper_ids(sessions: Sessions) -> None:
+    first = (DIGESTS / "2024/06/12.md").read_bytes()
+    for _ in range(3):
+        assert (await store_text(sessions, first, "again")).status == "stored"
+    await store_text(sessions, (DIGESTS / "2024/08/23.md").read_bytes(), "next day")
+    async with sessions() as s:
+        ids = sorted((await s.scalars(select(m.Paper.id))).all())
+    # 16 + 20 papers, numbered without gaps: re-ingesting drew no new ids
+    assert ids == list(range(ids[0], ids[0] + 36))
+
+
+async def test_sections_of_more_papers_than_bound_parameters_allow(sessions: Sessions) -> None:
+    await store_text(sessions, (DIGESTS / "2024/11/14.md").read_bytes(), "day")
+    async with sessions() as s:
+        real = list((await s.scalars(select(m.Paper.id))).all())
+        # SQLite and asyncpg accept at most 32,766 / 32,767 bound parameters
+        ids = real + list(range(1_000_000, 1_040_000))
+        found = await load_sections(s, ids)
+    assert len(found) == len(ids)
+    assert all(len(found[pid]) == 3 for pid in real)
+    assert not any(found[pid] for pid in ids[len(real) :])

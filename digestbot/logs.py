@@ -1,0 +1,59 @@
+"""Logging: one line per event on stderr, and never the bot token.
+
+``configure_logging(settings)`` is called once by every entry point; when a token is
+configured it is redacted from every record that reaches a handler."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from digestbot.config import Settings
+
+
+class RedactSecret(logging.Filter):
+    """Replaces a secret in a log record's message and traceback (python-telegram-bot logs
+    its API URLs, which hold the token, at DEBUG)."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.secret in message:
+            record.msg, record.args = message.replace(self.secret, "<token>"), None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+            record.exc_text = text.replace(self.secret, "<token>")
+        return True
+
+
+def hide_token(token: str) -> None:
+    """Keep ``token`` out of every log line: a filter on each handler of the root logger
+    (a logger's own filters do not see records propagated from its children) and on the
+    loggers of the libraries that see the token, for handlers of their own."""
+    # httpx logs every request URL at INFO, and Bot API URLs carry the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    names = [n for n in logging.root.manager.loggerDict if n.startswith(("telegram", "digestbot"))]
+    targets: list[logging.Filterer] = [*logging.root.handlers]
+    targets += [
+        logging.getLogger(n) for n in {"telegram", "digestbot", "httpx", "httpcore", *names}
+    ]
+    for target in targets:
+        if not any(isinstance(f, RedactSecret) and f.secret == token for f in target.filters):
+            target.addFilter(RedactSecret(token))
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs every request URL at INFO, and Bot API URLs carry the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    if settings.token is not None:
+        hide_token(settings.token.get_secret_value())
