@@ -101,7 +101,7 @@ def _write_statements(dialect: str) -> _WriteStatements:
                 for c in papers.c
                 if c.name not in ("id", "arxiv_id")
             },
-        ),
+        ).returning(papers.c.arxiv_id, papers.c.id),
         update_papers=update(papers)
         .where(papers.c.id == bindparam("b_id"))
         .values({c: bindparam(f"b_{c}") for c in _PAPER_FIELDS}),
@@ -137,7 +137,8 @@ async def store_digest(session: AsyncSession, digest: Digest, content_sha256: st
             "ingested_at": now,
         },
     )
-    await conn.execute(stmts.delete_appearances, {"d": day})
+    gone = await conn.execute(stmts.delete_appearances, {"d": day})
+    day_was_stored = gone.rowcount != 0
     if not digest.papers:
         return 0
     rows = {
@@ -166,12 +167,14 @@ async def store_digest(session: AsyncSession, digest: Digest, content_sha256: st
             ],
         )
     new = [{"arxiv_id": a, **row} for a, row in rows.items() if a not in ids]
+    known = set(ids.values())
     if new:
-        await conn.execute(stmts.upsert_papers, new)  # an upsert: safe if another writer raced
-        found = await conn.execute(stmts.paper_ids, {"arxiv_ids": [r["arxiv_id"] for r in new]})
-        ids.update({arxiv_id: pid for arxiv_id, pid in found.tuples()})  # not a Mapping
+        # an upsert, in case another writer stored the paper meanwhile
+        inserted = await conn.execute(stmts.upsert_papers, new)
+        ids.update({arxiv_id: pid for arxiv_id, pid in inserted.tuples()})  # not a Mapping
     paper_ids = [ids[p.arxiv_id] for p in digest.papers]
-    await conn.execute(stmts.delete_sections, {"paper_ids": paper_ids})
+    if known:
+        await conn.execute(stmts.delete_sections, {"paper_ids": sorted(known)})
     section_rows = [
         {"paper_id": ids[p.arxiv_id], "position": i, "name": s.name, "text": s.text}
         for p in digest.papers
@@ -196,7 +199,8 @@ async def store_digest(session: AsyncSession, digest: Digest, content_sha256: st
         ids[p.arxiv_id]: IndexDoc(p.title, p.authors, [s.text for s in p.sections])
         for p in digest.papers
     }
-    await index_papers(session, paper_ids, docs)
+    fresh = {ids[p.arxiv_id]: (day, p.votes) for p in digest.papers if ids[p.arxiv_id] not in known}
+    await index_papers(session, paper_ids, docs, new=fresh, check_stale=day_was_stored)
     return len(digest.papers)
 
 

@@ -109,23 +109,33 @@ def _chunks(ids: Sequence[int]) -> list[list[int]]:
 
 
 async def index_papers(
-    session: AsyncSession, paper_ids: Sequence[int], docs: Mapping[int, IndexDoc] | None = None
+    session: AsyncSession,
+    paper_ids: Sequence[int],
+    docs: Mapping[int, IndexDoc] | None = None,
+    *,
+    new: Mapping[int, tuple[dt.date, int | None]] | None = None,
+    check_stale: bool = True,
 ) -> None:
     """(Re)index these papers in the caller's transaction. ``docs`` may give the texts of
     some of them (the ingest has them at hand); the others are read from their rows.
 
     Papers indexed with a day these papers are on but no longer listed that day (a
-    re-ingested day that dropped them) get their ranking key rebuilt too."""
+    re-ingested day that dropped them) get their ranking key rebuilt too, unless the
+    caller knows there are none (``check_stale=False``: the day was not stored before).
+    ``new`` names papers stored for the first time in this transaction, with their only
+    appearance (day, votes): they have no index rows to delete and no other day to look up.
+    """
     if not paper_ids:
         return
     conn = await session.connection()  # Core, not the ORM: ingest speed matters
     wanted = list(dict.fromkeys(paper_ids))
-    stale: set[int] = set()
+    if check_stale:
+        stale: set[int] = set()
+        for chunk in _chunks(wanted):
+            stale.update((await conn.scalars(_STALE, {"ids": chunk})).all())
+        wanted += sorted(stale - set(wanted))
     for chunk in _chunks(wanted):
-        stale.update((await conn.scalars(_STALE, {"ids": chunk})).all())
-    wanted += sorted(stale - set(wanted))
-    for chunk in _chunks(wanted):
-        await _index_chunk(conn, chunk, docs or {})
+        await _index_chunk(conn, chunk, docs or {}, new or {})
 
 
 async def _read_docs(conn: AsyncConnection, ids: list[int]) -> dict[int, IndexDoc]:
@@ -141,18 +151,22 @@ async def _read_docs(conn: AsyncConnection, ids: list[int]) -> dict[int, IndexDo
 
 
 async def _index_chunk(
-    conn: AsyncConnection, ids: list[int], known: Mapping[int, IndexDoc]
+    conn: AsyncConnection,
+    ids: list[int],
+    known: Mapping[int, IndexDoc],
+    new: Mapping[int, tuple[dt.date, int | None]],
 ) -> None:
     sqlite = conn.dialect.name == "sqlite"
     docs = {pid: known[pid] for pid in ids if pid in known}
     docs.update(await _read_docs(conn, [pid for pid in ids if pid not in known]))
-    latest: dict[int, tuple[dt.date, int | None]] = {
-        pid: (day, votes)
-        for pid, day, votes in (await conn.execute(_LATEST, {"ids": ids})).tuples()
-    }
-    if sqlite:
-        await conn.execute(_DELETE_FTS, {"ids": ids})
-    await conn.execute(_DELETE_DOCS, {"ids": ids})
+    latest: dict[int, tuple[dt.date, int | None]] = {pid: new[pid] for pid in ids if pid in new}
+    indexed = [pid for pid in ids if pid not in new]  # papers that may have index rows
+    if indexed:
+        rows = await conn.execute(_LATEST, {"ids": indexed})
+        latest.update({pid: (day, votes) for pid, day, votes in rows.tuples()})
+        if sqlite:
+            await conn.execute(_DELETE_FTS, {"ids": indexed})
+        await conn.execute(_DELETE_DOCS, {"ids": indexed})
 
     doc_rows: list[dict[str, object]] = []
     fts_rows: list[dict[str, object]] = []
