@@ -5,7 +5,9 @@
 
 1. At the default limits (30 messages/s), with 5 % of sends answered 429 (retry_after 1)
    and the server enforcing Telegram's limits: achieved messages/s ÷ the ceiling (goal ≥
-   0.95), duplicates (goal 0), losses (goal 0), and the server's count of limit violations.
+   0.95), duplicates (goal 0), losses (goal 0), the server's count of limit violations,
+   and the engine's count of "uncertain" retries (a timeout after the request went out:
+   Telegram may have accepted the message, so the retry may duplicate it).
 2. With rate limits switched off and no faults: the engine's own ceiling (messages/s it
    can push to a fast local server).
 """
@@ -45,6 +47,7 @@ class Result:
     violations: int
     violation_kinds: dict[str, int]
     flood_answers: int
+    uncertain: int
 
     @property
     def rate(self) -> float:
@@ -90,7 +93,7 @@ async def run(
                 limits=limits_from_settings(settings, enabled=limited),
             )
             started = time.monotonic()
-            await delivery.run_until_idle()
+            stats = await delivery.run_until_idle()
             finished = time.monotonic()
         await engine.dispose()
         sent = server.messages
@@ -105,6 +108,7 @@ async def run(
             violations=server.limit_violations,
             violation_kinds=dict(collections.Counter(k for k, _, _ in server.limit_violation_log)),
             flood_answers=sum(1 for c in server.calls("sendMessage") if c.status == 429),
+            uncertain=stats.uncertain,
         )
 
 
@@ -142,6 +146,7 @@ def main() -> None:
         print(f"  achieved / ceiling ({ceiling:g}/s): {limited.rate / ceiling:.3f}  (goal >= 0.95)")
         print(f"  duplicates: {limited.duplicates}  (goal 0)")
         print(f"  losses: {limited.losses}  (goal 0)")
+        print(f"  uncertain retries (timed out after sending; may duplicate): {limited.uncertain}")
         print(
             f"  server-side limit violations (answered 429, retried): {limited.violations} "
             f"{limited.violation_kinds or ''}"

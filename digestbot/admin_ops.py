@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from digestbot.bot.args import BadCommandArgument
+from digestbot.bot.args import BadCommandArgument, parse_date, reject_date_in_digits, shown
 from digestbot.bot.i18n import t
 from digestbot.bot.render import esc
 from digestbot.config import Settings
@@ -46,19 +46,24 @@ def parse_target(value: str) -> int | str:
         return int(word)
     if word.startswith("@") and len(word) > 1 and word[1:].replace("_", "").isalnum():
         return word
-    raise BadCommandArgument("arg.bad_chat", REPOST_EXAMPLE, value=_shown(word))
+    raise BadCommandArgument("arg.bad_chat", REPOST_EXAMPLE, value=shown(word))
 
 
 def parse_repost(args: Sequence[str]) -> RepostRequest:
+    """A date is ``YYYY-MM-DD``. Eight digits that make a date (``20250509``) are refused
+    with a hint rather than read as a chat id, unless the date was already given (then
+    they can only be the chat)."""
     day: dt.date | None = None
     target: int | str | None = None
     for arg in args:
         if arg[:1].isdigit() and "-" in arg[1:] and day is None:
-            day = parse_date(arg, REPOST_EXAMPLE)
+            day = parse_date(arg, REPOST_EXAMPLE, "arg.bad_day")
         elif target is None:
+            if day is None:
+                reject_date_in_digits(arg, "/repost 2025-05-09")
             target = parse_target(arg)
         else:
-            raise BadCommandArgument("arg.too_many", REPOST_EXAMPLE, value=_shown(arg))
+            raise BadCommandArgument("arg.too_many", REPOST_EXAMPLE, value=shown(arg))
     return RepostRequest(day, target)
 
 
@@ -66,19 +71,8 @@ def parse_ingest(args: Sequence[str], today: dt.date) -> dt.date:
     if not args:
         return today
     if len(args) > 1:
-        raise BadCommandArgument("arg.too_many", "/ingest 2025-05-09", value=_shown(args[1]))
-    return parse_date(args[0], "/ingest 2025-05-09")
-
-
-def parse_date(value: str, example: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise BadCommandArgument("arg.bad_day", example, value=_shown(value)) from None
-
-
-def _shown(value: str) -> str:
-    return value if len(value) <= 40 else value[:39] + "…"
+        raise BadCommandArgument("arg.too_many", "/ingest 2025-05-09", value=shown(args[1]))
+    return parse_date(args[0], "/ingest 2025-05-09", "arg.bad_day")
 
 
 def local_today(settings: Settings, now: dt.datetime) -> dt.date:

@@ -349,7 +349,8 @@ def deliver(
     )
     out.print(
         f"sent {stats.deliveries_sent} deliveries ({stats.messages_sent} messages); "
-        f"{stats.failed} failed; {stats.rescheduled} rescheduled; {stats.flood_waits} flood waits",
+        f"{stats.failed} failed; {stats.rescheduled} rescheduled; {stats.flood_waits} flood waits; "
+        f"{stats.uncertain} uncertain",
         highlight=False,
     )
 

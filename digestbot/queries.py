@@ -7,13 +7,14 @@ commits: the caller owns the session and its transaction."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digestbot.bot.args import BadCommandArgument, Period, PeriodKind, TopRequest
-from digestbot.bot.render import ListPage
+from digestbot.bot.render import ListPage, section_key
 from digestbot.config import Settings
 from digestbot.store import models as m
 from digestbot.store.archive import PaperView, day_papers, get_paper, newest_day, top_papers
@@ -231,13 +232,24 @@ async def change_subscription(
     if top_n is not None:
         sub.top_n = top_n
     if toggle_section is not None:
-        chosen = list(sub.sections)
-        if toggle_section in chosen:
-            chosen.remove(toggle_section)
-        else:
-            chosen.append(toggle_section)
-        # keep the order of SECTION_CHOICES so the stored list is stable
-        known = [s for s in SECTION_CHOICES if s in chosen]
-        sub.sections = known + sorted(s for s in chosen if s not in SECTION_CHOICES)
+        sub.sections = toggled_sections(sub.sections, toggle_section)
     await session.flush()
     return _view(sub)
+
+
+def toggled_sections(chosen: Sequence[str], name: str) -> list[str]:
+    """``chosen`` with ``name`` added, or removed when there (in any spelling: ``What’s
+    New`` is ``What's New``); in the order of SECTION_CHOICES, so the stored list is
+    stable, then any other names sorted. Known names are stored as SECTION_CHOICES
+    spells them, and each section once."""
+    canonical = {section_key(s): s for s in SECTION_CHOICES}
+    keys: dict[str, str] = {}
+    for section in chosen:
+        keys.setdefault(section_key(section), canonical.get(section_key(section), section))
+    key = section_key(name)
+    if key in keys:
+        del keys[key]
+    else:
+        keys[key] = canonical.get(key, name)
+    known = [s for s in SECTION_CHOICES if section_key(s) in keys]
+    return known + sorted(v for k, v in keys.items() if k not in canonical)

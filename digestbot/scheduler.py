@@ -16,6 +16,16 @@ one instance that holds ``scheduler_leadership``; every instance runs a delivery
   appears after the push time (the ingest kept retrying) goes out on the next tick, as
   long as the push time is still within the window.
 
+* **Leadership.** A job every ``LEADER_CHECK_SECONDS`` on every instance: the leader
+  checks that it still holds the lock (its connection may have dropped, and then another
+  instance may lead) and, when it does not, stands down — its scheduled jobs are removed
+  (a job already running finishes; both jobs are idempotent); a follower tries to take
+  the lock and, when it gets it, installs the jobs.
+* **The delivery engine** runs under ``supervise``: the engine outlives database errors
+  itself (``DeliveryEngine.run``); should it still stop with an error, the error is logged
+  at ERROR with its traceback and the engine is started again after a pause (doubling up
+  to a minute), for as long as the bot runs.
+
 The pure part (``push_date_due``, ``digest_day_for``, ``ingest_day_due``) is a function
 of times only and is unit-tested without a database.
 """
@@ -23,10 +33,11 @@ of times only and is unit-tested without a database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -61,13 +72,14 @@ Context = ContextTypes.DEFAULT_TYPE
 
 RUNTIME = "scheduler_runtime"
 PUSH_TICK_SECONDS = 60.0
-LEADER_RETRY_SECONDS = 60.0
+# the leader checks its lock, a follower tries to take it, this often
+LEADER_CHECK_SECONDS = 15.0
+SCHEDULED_JOBS = ("push-tick", "ingest-daily", "ingest-retry")
 # a morning push sends the newest digest of the subscriber's local date or of the
 # DIGEST_MAX_AGE_DAYS days before it (a Monday morning before Monday's digest: Friday's)
 DIGEST_MAX_AGE_DAYS = 3
 # even with catchup_hours = 0 a push a tick late is still due
 MIN_WINDOW = dt.timedelta(minutes=5)
-_CHUNK = 500
 JOB_KWARGS: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 300}
 
 
@@ -137,11 +149,6 @@ def scheduler_lock_key(database_url: str) -> int:
     return lock_key(f"digestbot:scheduler:{schema}") if schema else SCHEDULER_LOCK
 
 
-def _chunks(items: Sequence[int], size: int = _CHUNK) -> Iterable[Sequence[int]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 # --------------------------------------------------------------------------- push
 
 
@@ -204,8 +211,8 @@ async def push_tick(
         for day, items in sorted(by_day.items()):
             todo = [d for d in items if push_key(day, d.chat_id, d.thread_id) not in done]
             sub_ids = [d.subscription_id for d in todo if d.subscription_id is not None]
-            for chunk in _chunks(sub_ids):
-                queued += await enqueue_push(session, day, subscription_ids=chunk)
+            if sub_ids:  # any number: enqueue_push asks for them in chunks
+                queued += await enqueue_push(session, day, subscription_ids=sub_ids)
             targets = [
                 Target(d.chat_id, 0, settings.top_n, (), settings.language)
                 for d in todo
@@ -323,6 +330,7 @@ class Runtime:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     engine_task: asyncio.Task[None] | None = None
     jobs_installed: bool = False
+    engine_restarts: int = 0
 
 
 def runtime_of(bot_data: dict[Any, Any]) -> Runtime | None:
@@ -370,14 +378,30 @@ async def _ingest_job(context: Context) -> None:
 
 async def _leader_job(context: Context) -> None:
     runtime = runtime_of(context.bot_data)
-    if runtime is None or context.job_queue is None:
-        return
-    if await runtime.lock.try_acquire():
-        log.info("this instance now runs the scheduled jobs")
-        install_jobs(context.job_queue, runtime.settings)
+    if runtime is not None and context.job_queue is not None:
+        await leadership_tick(runtime, context.job_queue)
+
+
+async def leadership_tick(runtime: Runtime, job_queue: JobQueue[Any]) -> bool:
+    """One leadership round: a leader that lost its lock stands down (its jobs are
+    removed); a follower tries to take the lock and installs the jobs when it does.
+    Returns whether this instance leads afterwards."""
+    if runtime.jobs_installed and not await runtime.lock.check():
+        remove_jobs(job_queue)
+        runtime.jobs_installed = False
+        log.warning("scheduler: lost the scheduler lock; standing down")
+    if not runtime.jobs_installed and await runtime.lock.try_acquire():
+        install_jobs(job_queue, runtime.settings)
         runtime.jobs_installed = True
-        if context.job is not None:
-            context.job.schedule_removal()
+        log.info("scheduler: this instance now runs the scheduled jobs")
+    return runtime.jobs_installed
+
+
+def remove_jobs(job_queue: JobQueue[Any]) -> None:
+    """Take the scheduled jobs off (a run in progress finishes)."""
+    for name in SCHEDULED_JOBS:
+        for job in job_queue.get_jobs_by_name(name):
+            job.schedule_removal()
 
 
 def install_jobs(job_queue: JobQueue[Any], settings: Settings) -> None:
@@ -402,6 +426,47 @@ def install_jobs(job_queue: JobQueue[Any], settings: Settings) -> None:
     )
 
 
+async def supervise(
+    run: Callable[[], Awaitable[None]],
+    stop: asyncio.Event,
+    *,
+    what: str,
+    pause: float = 1.0,
+    max_pause: float = 60.0,
+    on_restart: Callable[[], None] | None = None,
+) -> None:
+    """Run ``run()`` until ``stop`` is set; when it raises (or returns early), log that
+    at ERROR with the traceback and run it again after a pause that doubles from
+    ``pause`` up to ``max_pause``. Cancelling stops it."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            await run()
+        except Exception:
+            failures += 1
+            delay = min(pause * 2 ** min(failures - 1, 16), max_pause)
+            log.error("%s stopped with an error; restarting in %.1f s", what, delay, exc_info=True)
+        else:
+            if stop.is_set():
+                return
+            failures += 1
+            delay = min(pause * 2 ** min(failures - 1, 16), max_pause)
+            log.error("%s stopped unexpectedly; restarting in %.1f s", what, delay)
+        if on_restart is not None:
+            on_restart()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+
+
+def _task_died(task: asyncio.Task[None]) -> None:
+    """The supervisor itself should never end with an error; if it does, say so."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error(
+            "the delivery engine's supervisor died; nothing is sent until a restart",
+            exc_info=task.exception(),
+        )
+
+
 async def start_runtime(app: BotApp, res: Resources) -> Runtime:
     """Start the delivery engine and, on the leading instance, the scheduled jobs."""
     settings = res.settings
@@ -418,17 +483,31 @@ async def start_runtime(app: BotApp, res: Resources) -> Runtime:
         lock=LeaderLock(res.engine, scheduler_lock_key(settings.database_url)),
     )
     app.bot_data[RUNTIME] = runtime
-    runtime.engine_task = asyncio.create_task(runtime.engine.run(runtime.stop))
+
+    def restarted() -> None:
+        runtime.engine_restarts += 1
+
+    runtime.engine_task = asyncio.create_task(
+        supervise(
+            lambda: runtime.engine.run(runtime.stop),
+            runtime.stop,
+            what="the delivery engine",
+            on_restart=restarted,
+        )
+    )
+    runtime.engine_task.add_done_callback(_task_died)
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is required"
-    if await runtime.lock.try_acquire():
-        install_jobs(app.job_queue, settings)
-        runtime.jobs_installed = True
+    if await leadership_tick(runtime, app.job_queue):
         log.info("scheduler: this instance runs the scheduled jobs")
     else:
         log.info("scheduler: another instance runs the scheduled jobs; standing by")
-        app.job_queue.run_repeating(
-            _leader_job, interval=LEADER_RETRY_SECONDS, name="leadership", job_kwargs=JOB_KWARGS
-        )
+    app.job_queue.run_repeating(
+        _leader_job,
+        interval=LEADER_CHECK_SECONDS,
+        first=LEADER_CHECK_SECONDS,
+        name="leadership",
+        job_kwargs=JOB_KWARGS,
+    )
     return runtime
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from digestbot.bot.app import build_application, running
@@ -27,9 +28,12 @@ from digestbot.scheduler import (
     catchup_window,
     digest_day_for,
     ingest_day_due,
+    leadership_tick,
     push_date_due,
     push_tick,
+    runtime_of,
     scheduler_lock_key,
+    supervise,
 )
 from digestbot.store.db import create_engine, session_factory
 from digestbot.store.models import Chat, Delivery, IngestRun, Subscription
@@ -260,7 +264,8 @@ async def test_each_target_gets_its_push_once_however_often_ticks_run(
     assert mine.text.startswith("📰 <b>Daily Papers 2025-05-09</b> · 3편\n\n")
     assert all(f"Paper number {i} &lt;b&gt;bold&lt;/b&gt;" in mine.text for i in (1, 2, 3))
     [english] = botapi.sent_to(USER_EN)
-    assert english.text.startswith("📰 <b>Daily Papers 2025-05-09</b> · 1 papers\n\n")
+    # one of the day's three papers: the header says so, as /today does
+    assert english.text.startswith("📰 <b>Daily Papers 2025-05-09</b> · top 1 of 3\n\n")
     assert "Paper number 1 " in english.text and "Paper number 2 " not in english.text
     [topic] = botapi.sent_to(FORUM)
     assert topic.message_thread_id == TOPIC
@@ -320,7 +325,7 @@ async def test_the_jobs_are_registered_with_their_times(
     async with running(app, poll_timeout=1):
         assert app.job_queue is not None
         jobs = {job.name: job for job in app.job_queue.jobs()}
-        assert set(jobs) == {"push-tick", "ingest-daily", "ingest-retry"}
+        assert set(jobs) == {"push-tick", "ingest-daily", "ingest-retry", "leadership"}
         daily = jobs["ingest-daily"]
         assert daily.next_t is not None
         assert daily.next_t.astimezone(SEOUL).time() == dt.time(6, 45)
@@ -344,6 +349,128 @@ async def test_only_the_leader_runs_the_jobs(
             assert [job.name for job in app.job_queue.jobs()] == ["leadership"]
     finally:
         await other.release()
+
+
+async def lock_holder(engine: AsyncEngine, key: int) -> int | None:
+    """The backend holding advisory lock ``key``: pg_locks shows a bigint key as its high
+    32 bits in classid and its low 32 bits in objid."""
+    unsigned = key % 2**64
+    async with engine.connect() as conn:
+        pid = await conn.scalar(
+            text(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND classid::bigint = :high AND objid::bigint = :low"
+            ),
+            {"high": unsigned // 2**32, "low": unsigned % 2**32},
+        )
+    return int(pid) if pid is not None else None
+
+
+async def kill_lock_connection(engine: AsyncEngine, key: int) -> None:
+    """Terminate the backend that holds ``key`` (as a server restart or a network cut
+    would) and wait until the lock is free."""
+    pid = await lock_holder(engine, key)
+    assert pid is not None
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    for _ in range(200):
+        if await lock_holder(engine, key) is None:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the terminated backend still holds the lock")
+
+
+@POSTGRES_ONLY
+async def test_a_leader_whose_lock_connection_dropped_stands_down(
+    db_url: str, engine: AsyncEngine
+) -> None:
+    key = scheduler_lock_key(db_url)
+    first, second = LeaderLock(engine, key), LeaderLock(engine, key)
+    try:
+        assert await first.try_acquire()
+        assert not await second.try_acquire()
+        assert await first.check()  # still leads
+        assert await second.check() is False  # a follower never "still leads"
+
+        await kill_lock_connection(engine, key)
+        assert await first.check() is False
+        assert not first.is_leader
+        assert await second.try_acquire()  # the other instance takes over
+        assert await second.check()
+        assert not await first.try_acquire()  # a follower now: tries, no error
+        await second.release()
+        assert await first.try_acquire()  # and leads again once the lock is free
+        assert await first.check()
+    finally:
+        await first.release()
+        await second.release()
+
+
+@POSTGRES_ONLY
+async def test_the_bot_stops_its_jobs_when_it_loses_the_lead_and_resumes_them(
+    botapi: FakeBotAPI, db_url: str, engine: AsyncEngine
+) -> None:
+    key = scheduler_lock_key(db_url)
+    scheduled = {"push-tick", "ingest-daily", "ingest-retry", "leadership"}
+    other = LeaderLock(engine, key)
+    app = build_application(make_settings(botapi, db_url))
+    try:
+        async with running(app, poll_timeout=1):
+            queue = app.job_queue
+            runtime = runtime_of(app.bot_data)
+            assert queue is not None and runtime is not None
+
+            def names() -> set[str]:
+                return {job.name or "" for job in queue.jobs()}
+
+            assert names() == scheduled
+            await kill_lock_connection(engine, key)
+            assert await other.try_acquire()  # another instance leads now
+            assert await leadership_tick(runtime, queue) is False
+            assert names() == {"leadership"}  # stood down
+            assert await leadership_tick(runtime, queue) is False  # still following
+            await other.release()  # the other instance went away
+            assert await leadership_tick(runtime, queue) is True
+            assert names() == scheduled
+    finally:
+        await other.release()
+
+
+async def test_a_crashed_engine_is_logged_and_started_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stop = asyncio.Event()
+    runs: list[int] = []
+    restarts: list[int] = []
+
+    async def run() -> None:
+        runs.append(len(runs) + 1)
+        if len(runs) <= 2:
+            raise RuntimeError(f"boom {len(runs)}")
+        if len(runs) == 3:
+            return  # ended although nobody asked it to stop
+        await stop.wait()
+
+    task = asyncio.create_task(
+        supervise(run, stop, what="the engine", pause=0.01, on_restart=lambda: restarts.append(1))
+    )
+    for _ in range(500):
+        if len(runs) == 4:
+            break
+        await asyncio.sleep(0.01)
+    assert len(runs) == 4 and not task.done()
+    stop.set()
+    await asyncio.wait_for(task, 2)
+    assert len(restarts) == 3
+    errors = [
+        r for r in caplog.records if r.name == "digestbot.scheduler" and r.levelno == logging.ERROR
+    ]
+    assert [str(r.exc_info[1]) if r.exc_info else None for r in errors] == [
+        "boom 1",
+        "boom 2",
+        None,
+    ]
+    assert "stopped unexpectedly" in errors[2].getMessage()
 
 
 # --------------------------------------------------------------------------- ingest

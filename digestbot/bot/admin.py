@@ -5,7 +5,9 @@ handlers: the work is in ``digestbot.admin_ops`` and the delivery engine.
 Sending to every subscriber (``/repost … all``, ``/broadcast``) waits for a button press;
 the pending action is kept in memory under a short id, which is also the request id of
 its deliveries (callback data ``a:<ok|no>:<id>``), so one confirmation is one delivery
-per chat however often the button is pressed. Every admin action is logged at INFO."""
+per chat however often the button is pressed. ``/ingest`` answers at once and fetches in
+the background (it may take a minute), reporting in a new message when done. Every admin
+action is logged at INFO."""
 
 from __future__ import annotations
 
@@ -210,9 +212,21 @@ async def broadcast_command(update: Update, context: Context, turn: Turn) -> Non
 
 @admin_command
 async def ingest_command(update: Update, context: Context, turn: Turn) -> None:
+    """Says "fetching…" at once and reports when done: the fetch may take a minute with
+    its retries, and the bot handles one update at a time, so it runs beside the handlers
+    (``Application.create_task``: its errors reach the error handler with this update, and
+    ``Application.stop`` waits for it)."""
     res = turn.res
     day = admin_ops.parse_ingest(context.args or [], admin_ops.local_today(res.settings, utcnow()))
     log.info("admin %s: /ingest %s", _user_id(update), day)
+    await reply(update, t(turn.lang, "admin.ingest.started", day=day.isoformat()))
+    context.application.create_task(
+        _ingest_and_report(update, context, turn, day), update=update, name=f"ingest {day}"
+    )
+
+
+async def _ingest_and_report(update: Update, context: Context, turn: Turn, day: dt.date) -> None:
+    res = turn.res
     runtime = runtime_of(context.bot_data)
     if runtime is not None:
         result = await runtime.ingest.run_now(day)
@@ -264,7 +278,7 @@ async def on_confirm(update: Update, context: Context) -> None:
     if answer != "ok":
         log.info("admin %s: cancelled %s (%s)", user_id, action.kind, key)
         await query.answer(t(lang, "admin.cancelled"))
-        await _edit(query, t(lang, "admin.cancelled"))
+        await _show_outcome(update, t(lang, "admin.cancelled"))
         return
     async with res.sessions.begin() as session:
         if action.kind == "repost" and action.day is not None:
@@ -276,14 +290,17 @@ async def on_confirm(update: Update, context: Context) -> None:
     log.info("admin %s: confirmed %s to all: %d queued (%s)", user_id, action.kind, queued, key)
     _wake_engine(context)
     await query.answer()
-    await _edit(query, done)
+    await _show_outcome(update, done)
 
 
-async def _edit(query: Any, text: str) -> None:
+async def _show_outcome(update: Update, text: str) -> None:
+    """The outcome in place of the confirmation; when that message cannot be edited (too
+    old, deleted), as a new message, so the admin always learns it."""
+    assert update.callback_query is not None
     try:
-        await query.edit_message_text(text, reply_markup=None)
-    except TelegramError as exc:
-        log.warning("could not edit the confirmation: %s", exc)
+        await handlers.edit_or_ignore_unchanged(update.callback_query, text)
+    except TelegramError:
+        await reply(update, text)  # the helper logged the failure
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -37,7 +36,9 @@ from digestbot import scheduler
 from digestbot.bot import admin, handlers
 from digestbot.bot.i18n import COMMANDS, t
 from digestbot.config import Settings
+from digestbot.delivery.errors import startup_error
 from digestbot.errors import ConfigError
+from digestbot.logs import hide_token
 from digestbot.resources import open_resources
 
 log = logging.getLogger(__name__)
@@ -54,41 +55,6 @@ BotApp = Application[
 SETTINGS = "settings"
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 EXIT_STACK = "exit_stack"
-
-
-class RedactSecret(logging.Filter):
-    """Replaces a secret in a log record's message and traceback (python-telegram-bot logs
-    its API URLs, which hold the token, at DEBUG)."""
-
-    def __init__(self, secret: str) -> None:
-        super().__init__()
-        self.secret = secret
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.secret in message:
-            record.msg, record.args = message.replace(self.secret, "<token>"), None
-        if record.exc_info and record.exc_info[1] is not None:
-            text = record.exc_text or logging.Formatter().formatException(record.exc_info)
-            record.exc_text = text.replace(self.secret, "<token>")
-        return True
-
-
-def hide_token(token: str) -> None:
-    """Keep ``token`` out of every log line: a filter on each handler of the root logger
-    (a logger's own filters do not see records propagated from its children) and on the
-    loggers of the libraries that see the token, for handlers of their own."""
-    # httpx logs every request URL at INFO, and Bot API URLs carry the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    names = [n for n in logging.root.manager.loggerDict if n.startswith(("telegram", "digestbot"))]
-    targets: list[logging.Filterer] = [*logging.root.handlers]
-    targets += [
-        logging.getLogger(n) for n in {"telegram", "digestbot", "httpx", "httpcore", *names}
-    ]
-    for target in targets:
-        if not any(isinstance(f, RedactSecret) and f.secret == token for f in target.filters):
-            target.addFilter(RedactSecret(token))
 
 
 def build_application(settings: Settings) -> BotApp:
@@ -120,6 +86,9 @@ def build_application(settings: Settings) -> BotApp:
 
 def _register(app: BotApp) -> None:
     only_messages = filters.UpdateType.MESSAGE
+    # a channel subscribes too: its commands arrive as channel posts, written by the
+    # channel itself (only its administrators can post). Admin commands need a user.
+    messages_and_posts = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
     commands = {
         "start": handlers.help_command,
         "help": handlers.help_command,
@@ -132,7 +101,7 @@ def _register(app: BotApp) -> None:
         "settings": handlers.settings_command,
     }
     for name, callback in commands.items():
-        app.add_handler(CommandHandler(name, callback, filters=only_messages))
+        app.add_handler(CommandHandler(name, callback, filters=messages_and_posts))
     admin.register(app)
     app.add_handler(MessageHandler(filters.COMMAND & only_messages, handlers.unknown_command))
     app.add_handler(CallbackQueryHandler(handlers.on_noop, pattern="^x$"))
@@ -180,15 +149,20 @@ async def running(
 
     A token the server rejects becomes a ``ConfigError`` naming DIGESTBOT_TOKEN: the
     library's own error would print the token."""
+    error: ConfigError | None = None
     try:
         await app.initialize()
     except BaseException as exc:
         await app.bot.shutdown()  # the HTTP clients were opened before getMe failed
-        if isinstance(exc, InvalidToken):
-            raise ConfigError(
-                "DIGESTBOT_TOKEN", "rejected by the Bot API server (revoked or mistyped?)"
-            ) from None
-        raise
+        settings: Settings = app.bot_data[SETTINGS]
+        if isinstance(exc, Exception):
+            error = startup_error(exc, app.bot.token, settings.api_url)
+        if error is None:
+            raise
+    if error is not None:
+        # raised outside the except block, so the library's error (it holds the token)
+        # is not even this one's __context__
+        raise error from None
     try:
         if app.post_init is not None:
             await app.post_init(app)

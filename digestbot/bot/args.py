@@ -22,11 +22,17 @@ SUBSCRIBE_MAX = 20
 RANK_MAX = 999
 SEARCH_MAX_CHARS = 500
 
-_ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
+# 2502.11089, 2502.11089v2, arXiv:2502.11089
+_ARXIV_ID = re.compile(r"^(?:arxiv:\s*)?(\d{4}\.\d{4,5})(?:v\d+)?$", re.IGNORECASE)
+# arxiv.org/abs|pdf|html/<id>, export.arxiv.org/…, huggingface.co/papers/<id>, hf.co/papers/<id>;
+# any version, ".pdf", trailing slash, query string or fragment
 _ARXIV_IN_URL = re.compile(
-    r"^(?:https?://)?(?:www\.)?(?:arxiv\.org/(?:abs|pdf)|huggingface\.co/papers)/"
-    r"(\d{4}\.\d{4,5})(?:v\d+)?(?:\.pdf)?/?$"
+    r"^(?:https?://)?(?:www\.|export\.)?"
+    r"(?:arxiv\.org/(?:abs|pdf|html)|(?:huggingface\.co|hf\.co)/papers)/"
+    r"(\d{4}\.\d{4,5})(?:v\d+)?(?:\.pdf)?/?(?:[?#].*)?$",
+    re.IGNORECASE,
 )
+_DATE_LIKE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 _WEEK = {"week", "주", "주간", "1w"}
 _MONTH = {"month", "월", "월간", "1m"}
@@ -63,22 +69,43 @@ class TopRequest:
     period: Period = Period()
 
 
-def _shown(value: str) -> str:
+def shown(value: str) -> str:
+    """A user's value as quoted back in an explanation: at most 40 characters."""
     return value if len(value) <= 40 else value[:39] + "…"
+
+
+def date_in_digits(value: str) -> dt.date | None:
+    """``20250509`` → 2025-05-09: eight digits that make a real date (2000–2099), which a
+    reader most likely meant as a date, not as a number or a chat id."""
+    match = _DATE_LIKE.match(value.strip())
+    if match is None or not match.group(1).startswith("20"):
+        return None
+    try:
+        return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+
+
+def reject_date_in_digits(value: str, example: str) -> None:
+    """A ``BadCommandArgument`` saying how to write the date when ``value`` looks like one."""
+    day = date_in_digits(value)
+    if day is not None:
+        raise BadCommandArgument("arg.date_like", example, value=shown(value), day=day.isoformat())
 
 
 def _count(value: str, high: int, example: str) -> int:
     number = int(value)
     if not 1 <= number <= high:
-        raise BadCommandArgument("arg.bad_count", example, value=_shown(value), low=1, high=high)
+        raise BadCommandArgument("arg.bad_count", example, value=shown(value), low=1, high=high)
     return number
 
 
-def parse_date(value: str, example: str) -> dt.date:
+def parse_date(value: str, example: str, key: str = "arg.bad_date") -> dt.date:
+    """``YYYY-MM-DD``; anything else is a ``BadCommandArgument`` explained by ``key``."""
     try:
-        return dt.date.fromisoformat(value)
+        return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise BadCommandArgument("arg.bad_date", example, value=_shown(value)) from None
+        raise BadCommandArgument(key, example, value=shown(value)) from None
 
 
 def parse_top(args: Sequence[str]) -> TopRequest:
@@ -89,12 +116,13 @@ def parse_top(args: Sequence[str]) -> TopRequest:
     for arg in args:
         word = arg.strip().lower()
         if re.fullmatch(r"[+-]?\d+", word):
+            reject_date_in_digits(word, "/top 2025-05-09")
             if size is not None:
-                raise BadCommandArgument("arg.too_many", example, value=_shown(arg))
+                raise BadCommandArgument("arg.too_many", example, value=shown(arg))
             size = _count(word, TOP_MAX, example)
             continue
         if period is not None:
-            raise BadCommandArgument("arg.too_many", example, value=_shown(arg))
+            raise BadCommandArgument("arg.too_many", example, value=shown(arg))
         if word in _WEEK:
             period = Period("week")
         elif word in _MONTH:
@@ -105,13 +133,16 @@ def parse_top(args: Sequence[str]) -> TopRequest:
 
 
 def parse_paper_ref(args: Sequence[str]) -> str | int:
-    """An arXiv id (also inside an arXiv or Hugging Face URL) or a rank in today's digest."""
+    """An arXiv id (``2502.11089``, ``2502.11089v2``, ``arXiv:2502.11089``, or inside an
+    arXiv or Hugging Face URL) or a rank in today's digest."""
     example = "/paper 2502.11089"
     if not args:
         raise BadCommandArgument("arg.no_paper", example)
+    if len(args) == 2 and args[0].strip().lower() == "arxiv:":
+        args = [args[0].strip() + args[1].strip()]  # "arXiv: 2502.11089"
     if len(args) > 1:
-        raise BadCommandArgument("arg.too_many", example, value=_shown(" ".join(args[1:])))
-    value = args[0].strip()
+        raise BadCommandArgument("arg.too_many", example, value=shown(" ".join(args[1:])))
+    value = args[0].strip().strip("<>")
     if re.fullmatch(r"\d{1,3}", value):
         rank = int(value)
         if rank >= 1:
@@ -119,7 +150,7 @@ def parse_paper_ref(args: Sequence[str]) -> str | int:
     match = _ARXIV_ID.match(value) or _ARXIV_IN_URL.match(value)
     if match:
         return match.group(1)
-    raise BadCommandArgument("arg.bad_paper", example, value=_shown(value))
+    raise BadCommandArgument("arg.bad_paper", example, value=shown(value))
 
 
 def parse_subscribe(args: Sequence[str]) -> tuple[str | None, int | None]:
@@ -131,12 +162,12 @@ def parse_subscribe(args: Sequence[str]) -> tuple[str | None, int | None]:
         value = arg.strip()
         if re.fullmatch(r"[+-]?\d+", value):
             if count is not None:
-                raise BadCommandArgument("arg.too_many", example, value=_shown(value))
+                raise BadCommandArgument("arg.too_many", example, value=shown(value))
             count = _count(value, SUBSCRIBE_MAX, example)
         elif push_time is None:
             push_time = parse_time(value, example)
         else:
-            raise BadCommandArgument("arg.too_many", example, value=_shown(value))
+            raise BadCommandArgument("arg.too_many", example, value=shown(value))
     return push_time, count
 
 
@@ -146,7 +177,7 @@ def parse_time(value: str, example: str = "/subscribe 08:00") -> str:
         hour, minute = int(match.group(1)), int(match.group(2))
         if hour < 24 and minute < 60:
             return f"{hour:02d}:{minute:02d}"
-    raise BadCommandArgument("arg.bad_time", example, value=_shown(value))
+    raise BadCommandArgument("arg.bad_time", example, value=shown(value))
 
 
 def parse_search(text: str) -> str:

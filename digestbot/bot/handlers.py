@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from telegram import (
+    CallbackQuery,
     Chat,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
@@ -82,11 +83,6 @@ async def _turn(update: Update, context: Context) -> Turn | None:
     return Turn(res, chat, lang, thread_of(message if isinstance(message, Message) else None))
 
 
-def _argument_line(exc: args.BadCommandArgument, lang: str) -> str:
-    params = {k: render.esc(v) for k, v in exc.params.items()}
-    return render.render_bad_argument(t(lang, exc.key, **params), exc.example, lang)
-
-
 Command = Callable[[Update, Context, Turn], Awaitable[None]]
 
 
@@ -102,7 +98,7 @@ def command(handler: Command) -> Callable[[Update, Context], Coroutine[Any, Any,
         try:
             await handler(update, context, turn)
         except args.BadCommandArgument as exc:
-            await reply(update, _argument_line(exc, turn.lang))
+            await reply(update, render.render_argument_error(exc, turn.lang))
 
     return wrapper
 
@@ -124,12 +120,14 @@ async def reply_all(update: Update, texts: Sequence[str]) -> None:
 
 
 async def may_change_chat(update: Update, context: Context) -> bool:
-    """Private chats: yes. Groups: only the group's administrators (asked from Telegram);
-    an anonymous administrator posts as the group itself."""
+    """Private chats: yes. A message whose author is the chat itself: yes (a channel post,
+    which only the channel's administrators can write, or an anonymous group
+    administrator). Otherwise, and for every button press in a group or a channel (any
+    reader may press one): only the chat's administrators, asked from Telegram."""
     chat = update.effective_chat
     if chat is None:
         return False
-    if chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
+    if chat.type == ChatType.PRIVATE:
         return True
     message = update.effective_message
     sender_chat = message.sender_chat if isinstance(message, Message) else None
@@ -191,7 +189,7 @@ async def top_command(update: Update, context: Context, turn: Turn) -> None:
 
 
 async def _search_page(
-    turn: Turn, query: str, query_id: int, page: int
+    turn: Turn, query: str, query_id: str, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     async with turn.res.sessions() as session:
         answer = await queries.search(session, query, page, SEARCH_PAGE)
@@ -336,7 +334,7 @@ async def on_button(update: Update, context: Context) -> None:
         request = args.TopRequest(action.size, args.Period(action.kind, action.end))
         text, markup = await _top_page(turn, request, action.page)
         await query.answer()
-        await _edit(update, text, markup)
+        await edit_or_ignore_unchanged(query, text, markup)
         return
     if isinstance(action, keyboards.SearchCallback):
         remembered = searches(context).recall(action.query_id)
@@ -345,7 +343,7 @@ async def on_button(update: Update, context: Context) -> None:
             return
         text, markup = await _search_page(turn, remembered, action.query_id, action.page)
         await query.answer()
-        await _edit(update, text, markup)
+        await edit_or_ignore_unchanged(query, text, markup)
         return
     await _on_settings(update, context, turn, action)
 
@@ -359,8 +357,8 @@ async def _on_settings(
         menu = action.value if action.value in ("time", "n", "sec", "lang") else "main"
         sub = await _settings_view(turn)
         await query.answer()
-        await _edit(
-            update,
+        await edit_or_ignore_unchanged(
+            query,
             _settings_text(sub, turn.lang, menu),
             keyboards.settings_keyboard(menu, sub, turn.lang),
         )
@@ -386,8 +384,8 @@ async def _on_settings(
                 session, turn.chat.id, turn.thread_id, turn.res.settings, **values
             )
     await query.answer(t(lang, "settings.saved"))
-    await _edit(
-        update, _settings_text(sub, lang, menu), keyboards.settings_keyboard(menu, sub, lang)
+    await edit_or_ignore_unchanged(
+        query, _settings_text(sub, lang, menu), keyboards.settings_keyboard(menu, sub, lang)
     )
 
 
@@ -395,7 +393,10 @@ def _settings_change(action: keyboards.SettingsCallback) -> tuple[str, dict[str,
     """A settings button → (the picker to show again, the change to make); None if junk."""
     value = action.value
     if action.action == "t" and value.isdigit() and len(value) == 4:
-        hhmm = f"{value[:2]}:{value[2:]}"
+        try:
+            hhmm = args.parse_time(f"{value[:2]}:{value[2:]}")
+        except args.BadCommandArgument:
+            return None
         if hhmm in queries.TIME_CHOICES:
             return "time", {"push_time": hhmm}
     if action.action == "n" and value.isdigit() and int(value) in queries.COUNT_CHOICES:
@@ -407,16 +408,24 @@ def _settings_change(action: keyboards.SettingsCallback) -> tuple[str, dict[str,
     return None
 
 
-async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    query = update.callback_query
-    if query is None:
-        return
+async def edit_or_ignore_unchanged(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Show ``text`` (and ``markup``) in the message whose button was pressed.
+
+    Pressing the button of what is already shown changes nothing, and Telegram answers
+    "message is not modified": that, and only that, is ignored. Any other failure is
+    logged at WARNING and raised (the caller or the error handler tells the user)."""
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     except BadRequest as exc:
-        # pressing the button of the page already shown changes nothing; Telegram says so
-        if "not modified" not in str(exc).lower():
-            raise
+        if "not modified" in exc.message.lower():
+            return
+        log.warning("could not edit message for callback %s: %s", query.id, exc.message)
+        raise
+    except TelegramError as exc:
+        log.warning("could not edit message for callback %s: %s", query.id, exc)
+        raise
 
 
 async def on_noop(update: Update, context: Context) -> None:

@@ -101,6 +101,7 @@ _KO: dict[str, str] = {
     "admin.button.cancel": "✖ 취소",
     "admin.cancelled": "취소했습니다.",
     "admin.expired": "이 확인 요청은 만료되었거나 이미 처리되었습니다.",
+    "admin.ingest.started": "⏳ {day}: 다이제스트를 가져오는 중입니다. 끝나면 알려 드립니다.",
     "admin.ingest.stored": "📥 {day}: 논문 {n}편을 저장했습니다.",
     "admin.ingest.missing": "📭 {day}: 아직 다이제스트가 없습니다 ({message}).",
     "admin.ingest.failed": "⚠️ {day}: 가져오지 못했습니다: {message}",
@@ -136,6 +137,7 @@ _KO: dict[str, str] = {
     "arg.bad_day": "{value}은(는) 날짜가 아닙니다. YYYY-MM-DD 형식으로 쓰세요.",
     "arg.bad_chat": "{value}은(는) 채팅 id(숫자), @채널, all 중 어느 것도 아닙니다.",
     "arg.no_text": "보낼 메시지를 입력해 주세요.",
+    "arg.date_like": "{value}은(는) 날짜처럼 보입니다. 날짜는 {day}처럼 쓰세요.",
 }
 
 _EN: dict[str, str] = {
@@ -211,6 +213,7 @@ _EN: dict[str, str] = {
     "admin.button.cancel": "✖ Cancel",
     "admin.cancelled": "Cancelled.",
     "admin.expired": "This confirmation has expired or was already handled.",
+    "admin.ingest.started": "⏳ {day}: fetching the digest; I will report when it is done.",
     "admin.ingest.stored": "📥 {day}: stored {n} papers.",
     "admin.ingest.missing": "📭 {day}: no digest yet ({message}).",
     "admin.ingest.failed": "⚠️ {day}: could not fetch it: {message}",
@@ -244,6 +247,7 @@ _EN: dict[str, str] = {
     "arg.bad_day": "{value} is not a date: use YYYY-MM-DD.",
     "arg.bad_chat": "{value} is not a chat id, a @channel or all.",
     "arg.no_text": "What should I send?",
+    "arg.date_like": "{value} looks like a date: write {day}.",
 }
 
 CATALOG: Final[dict[str, dict[str, str]]] = {"ko": _KO, "en": _EN}

@@ -1,10 +1,11 @@
 """Inline keyboards and their callback data.
 
 Callback data is at most 64 bytes (Telegram's limit), so it only ever holds ids, dates
-and page numbers, never text: a search query is kept server-side under a small id.
+and page numbers, never text: a search query is kept server-side under a random token
+(``digestbot.bot.memory``).
 
     t:<d|w|m>:<YYYYMMDD>:<size>:<page>   a /top page
-    s:<query id>:<page>                  a /search page
+    s:<query token>:<page>               a /search page
     p:<arXiv id>                         open one paper
     c:<m|t|n|s|l>:<value>                a /settings change (menu, time, count, section, language)
 """
@@ -19,7 +20,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from digestbot.bot.args import PeriodKind
 from digestbot.bot.i18n import LANGUAGES, t
-from digestbot.bot.render import ListPage
+from digestbot.bot.memory import TOKEN
+from digestbot.bot.render import ListPage, section_key
 from digestbot.queries import COUNT_CHOICES, SECTION_CHOICES, TIME_CHOICES, SubscriptionView
 from digestbot.store.archive import PaperView
 
@@ -39,7 +41,7 @@ class TopCallback:
 
 @dataclass(frozen=True, slots=True)
 class SearchCallback:
-    query_id: int
+    query_id: str
     page: int
 
 
@@ -67,7 +69,7 @@ def top_data(kind: PeriodKind, end: dt.date, size: int, page: int) -> str:
     return _checked(f"t:{_KINDS[kind]}:{end:%Y%m%d}:{size}:{page}")
 
 
-def search_data(query_id: int, page: int) -> str:
+def search_data(query_id: str, page: int) -> str:
     return _checked(f"s:{query_id}:{page}")
 
 
@@ -89,11 +91,11 @@ def parse_callback(data: str) -> Callback:
         if not (1 <= size <= 50 and page >= 0):
             raise ValueError(data)
         return TopCallback(_KIND_NAMES[fields[0]], day, size, page)
-    if head == "s" and len(fields) == 2:
-        query_id, page = int(fields[0]), int(fields[1])
+    if head == "s" and len(fields) == 2 and TOKEN.fullmatch(fields[0]):
+        page = int(fields[1])
         if page < 0:
             raise ValueError(data)
-        return SearchCallback(query_id, page)
+        return SearchCallback(fields[0], page)
     if head == "p" and rest:
         return PaperCallback(rest)
     if head == "c" and len(fields) == 2 and fields[0] in ("m", "t", "n", "s", "l"):
@@ -147,7 +149,7 @@ def top_keyboard(
 
 
 def search_keyboard(
-    papers: Sequence[PaperView], page: ListPage, query_id: int, lang: str
+    papers: Sequence[PaperView], page: ListPage, query_id: str, lang: str
 ) -> InlineKeyboardMarkup | None:
     return list_keyboard(
         papers,
@@ -181,10 +183,11 @@ def settings_keyboard(menu: str, sub: SubscriptionView, lang: str) -> InlineKeyb
         ]
         return InlineKeyboardMarkup([buttons, back])
     if menu == "sec":
+        chosen = {section_key(name) for name in sub.sections}
         rows = [
             [
                 InlineKeyboardButton(
-                    f"{'✓' if name in sub.sections else '·'} {name}",
+                    f"{'✓' if section_key(name) in chosen else '·'} {name}",
                     callback_data=settings_data("s", str(i)),
                 )
             ]

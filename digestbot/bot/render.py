@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from digestbot.bot.args import BadCommandArgument
 from digestbot.bot.i18n import COMMANDS, t
 from digestbot.store.archive import PaperView
 
@@ -22,6 +24,13 @@ CARD_AUTHORS_IN_DIGEST = 6
 
 _ATOM = re.compile(r"<[^<>]*>|&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);|[^<&]|[<&]", re.DOTALL)
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
+# typographic apostrophes and quotes (and their look-alikes) → ' and "
+_QUOTES = str.maketrans(
+    {
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u0060\u00b4\u02bc", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
+    }
+)
 
 
 def esc(text: object) -> str:
@@ -48,6 +57,14 @@ def utf16_len(text: str) -> int:
 
 
 # --------------------------------------------------------------------------- papers
+
+
+def section_key(name: str) -> str:
+    """A section name for comparing: ``What’s  New`` and ``what's new`` are one section
+    (the archive spells it both ways). Apostrophes and quotes straightened, whitespace
+    collapsed, case folded."""
+    text = unicodedata.normalize("NFKC", name).translate(_QUOTES)
+    return " ".join(text.split()).casefold()
 
 
 def _authors(paper: PaperView, lang: str, limit: int | None) -> str:
@@ -84,9 +101,9 @@ def render_paper(
             f"<i>{esc(t(lang, 'paper.authors'))}: {esc(_authors(paper, lang, max_authors))}</i>"
         )
     blocks = ["\n".join(lines)]
-    wanted = {name.casefold() for name in sections}
+    wanted = {section_key(name) for name in sections}
     for section in paper.sections:
-        if wanted and section.name.casefold() not in wanted:
+        if wanted and section_key(section.name) not in wanted:
             continue
         blocks.append(f"<b>{esc(section.name)}</b>\n{esc(section.text.strip())}")
     return "\n\n".join(blocks)
@@ -188,7 +205,9 @@ def render_digest_messages(
     """The morning push (and ``/today``): a header, then the papers with the chosen
     sections (empty = all), packed into valid-HTML messages of at most 4096 characters;
     a message break falls between papers whenever one paper fits in a message.
-    ``total``, when given, is the number of papers that day (the header says "5 of 40")."""
+    ``total``, when given, is the number of papers that day (the header says "top 5 of
+    40"); without it the header only counts the papers shown ("5 papers"), claiming no
+    ranking it cannot check."""
     if total is not None and total > len(papers):
         header = t(lang, "digest.header", day=day.isoformat(), shown=len(papers), total=total)
     else:
@@ -239,6 +258,13 @@ def render_bad_argument(message: str, example: str, lang: str) -> str:
     if not example:
         return message
     return f"{message} {t(lang, 'error.example', example=f'<code>{esc(example)}</code>')}"
+
+
+def render_argument_error(exc: BadCommandArgument, lang: str) -> str:
+    """A bad command argument as the one line the bot answers (``html_to_text`` makes the
+    terminal's)."""
+    params = {k: esc(v) for k, v in exc.params.items()}
+    return render_bad_argument(t(lang, exc.key, **params), exc.example, lang)
 
 
 # --------------------------------------------------------------------------- splitting

@@ -26,9 +26,7 @@ GETTING_STARTED = (
 
 
 def argument_error_text(exc: args.BadCommandArgument, lang: str) -> str:
-    params = {k: render.esc(v) for k, v in exc.params.items()}
-    line = render.render_bad_argument(t(lang, exc.key, **params), exc.example, lang)
-    return render.html_to_text(line)
+    return render.html_to_text(render.render_argument_error(exc, lang))
 
 
 async def today_text(res: Resources, lang: str) -> str:

@@ -4,7 +4,19 @@ the published ceilings, acting on Telegram's answers (``digestbot.delivery.error
 Concurrency: at most ``delivery_concurrency`` sends in flight (a semaphore held from the
 request until its "part sent" row is committed, so a crash repeats at most that many
 messages); up to ``4 × delivery_concurrency`` deliveries claimed, one task per chat, so a
-chat's deliveries go one at a time and a delivery's parts go in order.
+chat's deliveries go one at a time and a delivery's parts go in order. The global ceiling
+is checked again once a send holds its slot: sends that queued behind slow answers would
+otherwise all go out at once when the answers come.
+
+Failures: ``run`` (inside the bot) outlives its database. Any error in a round of the
+loop (claiming, releasing) is logged with its traceback and the round is tried again
+after a pause that doubles from ``error_pause`` up to ``max_error_pause``; a delivery
+whose state cannot be written is dropped from memory and its lease runs out, so it is
+claimed again (and resumed from its stored ``parts_sent``) once the database is back.
+``run_until_idle`` (CLI, tests) raises instead: its caller reports the error.
+
+Timeouts are retried, but a read timeout may come after Telegram accepted the message,
+so such a retry may deliver it twice: ``EngineStats.uncertain`` counts those retries.
 """
 
 from __future__ import annotations
@@ -29,7 +41,7 @@ from telegram.request import HTTPXRequest
 
 from digestbot.config import Settings
 from digestbot.delivery import outbox
-from digestbot.delivery.errors import Action, Outcome, classify
+from digestbot.delivery.errors import Action, Outcome, classify, redact, startup_error
 from digestbot.delivery.outbox import Claimed
 from digestbot.delivery.ratelimit import Clock, RateLimiter, RateLimits, backoff_delay
 
@@ -55,9 +67,35 @@ def limits_from_settings(settings: Settings, *, enabled: bool = True) -> RateLim
     )
 
 
+class EngineBot(Bot):
+    """A Bot whose start-up never shows the token: ``initialize`` (getMe, run by
+    ``async with bot``) raises ``ConfigError`` naming DIGESTBOT_TOKEN when the server
+    rejects the token, and DIGESTBOT_API_URL on another Telegram error, instead of
+    python-telegram-bot's exception, whose message holds the token."""
+
+    __slots__ = ("_api_url",)
+
+    def __init__(self, token: str, api_url: str, request: HTTPXRequest) -> None:
+        super().__init__(token, base_url=f"{api_url}/bot", request=request)
+        self._api_url = api_url
+
+    async def initialize(self) -> None:
+        try:
+            await super().initialize()
+        except Exception as exc:
+            error = startup_error(exc, self.token, self._api_url)
+            if error is None:
+                raise
+        else:
+            return
+        # raised outside the except block: no __context__ holding the library's error
+        raise error from None
+
+
 def make_bot(settings: Settings, *, timeout: float = 10.0) -> Bot:
     """A Bot for the engine: the configured API server, and a connection pool as large
-    as the number of sends in flight (PTB's default pool of one would time out)."""
+    as the number of sends in flight (PTB's default pool of one would time out).
+    Starting it (``async with``) raises ``ConfigError`` for a rejected token."""
     request = HTTPXRequest(
         connection_pool_size=settings.delivery_concurrency + 4,
         read_timeout=timeout,
@@ -65,7 +103,7 @@ def make_bot(settings: Settings, *, timeout: float = 10.0) -> Bot:
         connect_timeout=timeout,
         pool_timeout=timeout,
     )
-    return Bot(settings.require_token(), base_url=f"{settings.api_url}/bot", request=request)
+    return EngineBot(settings.require_token(), settings.api_url, request)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +131,11 @@ class EngineStats:
     deactivated: int = 0  # chats (or topics) switched off after 403 and the like
     migrated: int = 0
     lost_claims: int = 0  # a lease ran out and another instance took over
+    # sends that timed out (or lost their connection) after the request went out, then
+    # were retried or given up: Telegram may have accepted them, so the chat may get the
+    # message twice (or got it although the delivery says failed)
+    uncertain: int = 0
+    loop_errors: int = 0  # database (or other) errors the running engine outlived
     alerts: list[AdminAlert] = field(default_factory=list)
 
 
@@ -115,6 +158,8 @@ class DeliveryEngine:
         backoff_base: float = 2.0,
         on_alert: AlertHook | None = None,
         max_active: int | None = None,
+        error_pause: float = 0.5,
+        max_error_pause: float = 30.0,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
@@ -126,6 +171,9 @@ class DeliveryEngine:
         self._lease = lease
         self._poll = poll_interval
         self._backoff_base = backoff_base
+        self._error_pause = error_pause
+        self._max_error_pause = max_error_pause
+        self._released = False
         self._on_alert = on_alert
         self._concurrency = settings.delivery_concurrency
         self._max_active = max_active or 4 * settings.delivery_concurrency
@@ -160,35 +208,34 @@ class DeliveryEngine:
 
     async def _loop(self, stop: asyncio.Event | None, horizon: float | None) -> None:
         self._stopping = False
-        async with self.sessions.begin() as session:
-            # rows this instance name held before a restart are ours to resume now
-            await outbox.release_claims(session, self.instance)
+        self._released = False
         heartbeat = asyncio.create_task(self._heartbeat())
+        failures = 0
         try:
             while stop is None or not stop.is_set():
                 self._wake.clear()
-                claimed = 0
-                free = self._max_active - len(self._claims)
-                if free >= self._claim_min or (free > 0 and not self._claims):
-                    try:
-                        claimed = await self._claim(free)
-                    except Exception:
-                        if stop is None:
-                            raise
-                        # a long-running engine outlives a database hiccup
-                        log.exception("claiming deliveries failed; trying again")
-                timeout = self._poll
-                if horizon is not None and not self._claims and not claimed:
-                    async with self.sessions() as session:
-                        due = await outbox.next_due_at(session)
-                    if due is None:
-                        break
-                    wait = (due - self._now()).total_seconds()
-                    if wait > horizon:
-                        break
-                    timeout = min(max(wait, 0.01), self._poll)
-                elif claimed and len(self._claims) < self._max_active:
-                    timeout = 0.05  # more may be due right away
+                try:
+                    timeout = await self._round(horizon)
+                except Exception:
+                    if stop is None:
+                        raise  # run_until_idle: the caller (CLI, test) reports it
+                    # the running engine outlives a database outage: pause, try again
+                    failures += 1
+                    self.stats.loop_errors += 1
+                    pause = min(
+                        self._error_pause * 2 ** min(failures - 1, 16), self._max_error_pause
+                    )
+                    log.error(
+                        "delivery engine: a round failed (%d in a row); trying again in %.1f s",
+                        failures,
+                        pause,
+                        exc_info=True,
+                    )
+                    await self._wait(stop, pause, wake=False)
+                    continue
+                failures = 0
+                if timeout is None:
+                    break
                 await self._wait(stop, timeout)
         finally:
             heartbeat.cancel()
@@ -196,10 +243,42 @@ class DeliveryEngine:
                 await heartbeat
             await self._shutdown()
 
-    async def _wait(self, stop: asyncio.Event | None, seconds: float) -> None:
-        waiters = [asyncio.ensure_future(self._wake.wait())]
+    async def _round(self, horizon: float | None) -> float | None:
+        """Claim what is due; return how long to wait before the next round (None:
+        ``run_until_idle`` is done)."""
+        if not self._released:
+            # rows this instance name held before a restart are ours to resume now (only
+            # before the first claim of this run: later it would hand back live claims)
+            async with self.sessions.begin() as session:
+                await outbox.release_claims(session, self.instance)
+            self._released = True
+        claimed = 0
+        free = self._max_active - len(self._claims)
+        if free >= self._claim_min or (free > 0 and not self._claims):
+            claimed = await self._claim(free)
+        timeout = self._poll
+        if horizon is not None and not self._claims and not claimed:
+            async with self.sessions() as session:
+                due = await outbox.next_due_at(session)
+            if due is None:
+                return None
+            wait = (due - self._now()).total_seconds()
+            if wait > horizon:
+                return None
+            timeout = min(max(wait, 0.01), self._poll)
+        elif claimed and len(self._claims) < self._max_active:
+            timeout = 0.05  # more may be due right away
+        return timeout
+
+    async def _wait(self, stop: asyncio.Event | None, seconds: float, *, wake: bool = True) -> None:
+        waiters: list[asyncio.Future[bool]] = []
+        if wake:
+            waiters.append(asyncio.ensure_future(self._wake.wait()))
         if stop is not None:
             waiters.append(asyncio.ensure_future(stop.wait()))
+        if not waiters:
+            await asyncio.sleep(seconds)
+            return
         _, pending = await asyncio.wait(
             waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
         )
@@ -244,8 +323,12 @@ class DeliveryEngine:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         if self._claims:
-            async with self.sessions.begin() as session:
-                await outbox.release_claims(session, self.instance, list(self._claims))
+            try:
+                async with self.sessions.begin() as session:
+                    await outbox.release_claims(session, self.instance, list(self._claims))
+            except Exception:
+                # their leases run out instead; then any instance claims them again
+                log.exception("handing claims back failed; their leases will run out")
             self._claims.clear()
         self._chains.clear()
 
@@ -263,7 +346,17 @@ class DeliveryEngine:
                     raise
                 except Exception:
                     log.exception("delivery %s failed unexpectedly", delivery.id)
-                    await self._retry_later(delivery, "internal error (see the log)")
+                    try:
+                        await self._retry_later(delivery, "internal error (see the log)")
+                    except Exception:
+                        # the database is away: forget the claim here, so its lease is
+                        # no longer renewed and runs out; it is claimed again later
+                        self.stats.loop_errors += 1
+                        log.exception(
+                            "delivery %s: cannot record the failure; it is claimed again "
+                            "when its lease runs out",
+                            delivery.id,
+                        )
                 chain.popleft()
                 self._claims.pop(delivery.id, None)
         finally:
@@ -285,6 +378,9 @@ class DeliveryEngine:
             await self._pace(d.chat_id)
             outcome: Outcome | None = None
             async with self._slots:
+                # ask again: while this send waited for its slot, the sends ahead of it
+                # may have filled the global window (slow answers free slots in bunches)
+                await self._keep_window()
                 sent_at = self.limiter.mark_sent(d.chat_id)
                 try:
                     await self.bot.send_message(
@@ -330,10 +426,14 @@ class DeliveryEngine:
         delay = self.limiter.reserve_global(chat_id)
         if delay > 0:
             await asyncio.sleep(delay)
+        await self._keep_window()
+
+    async def _keep_window(self) -> None:
+        """Wait until a send now keeps the global window (and no global pause holds)."""
         while True:
-            delay = self.limiter.send_delay()
+            delay = max(self.limiter.send_delay(), self.limiter.pause_delay())
             if delay <= 0:
-                break
+                return
             await asyncio.sleep(delay)
 
     # ------------------------------------------------------------------ answers
@@ -394,6 +494,13 @@ class DeliveryEngine:
             return False
         if outcome.alert:
             await self._alert(d, "error", reason)
+        if outcome.uncertain:
+            # Telegram may have accepted it: the retry may deliver it twice
+            self.stats.uncertain += 1
+            log.warning(
+                "delivery %s to %s: outcome unknown (%s); retrying", d.id, d.chat_id, reason
+            )
+            reason = f"outcome unknown: {reason}"
         await self._retry_later(d, reason)
         return False
 
@@ -431,8 +538,7 @@ class DeliveryEngine:
                 log.exception("telling the admins failed")
 
     def _redact(self, text: str) -> str:
-        token = self.bot.token
-        return text.replace(token, "<token>") if token else text
+        return redact(text, self.bot.token)
 
 
 async def run_delivery(
@@ -443,7 +549,8 @@ async def run_delivery(
     instance: str | None = None,
 ) -> EngineStats:
     """``digestbot deliver``: send the outbox with a bot of its own, until idle or until
-    SIGINT/SIGTERM (claims still held then go back to the outbox)."""
+    SIGINT/SIGTERM (claims still held then go back to the outbox). A token the server
+    rejects raises ``ConfigError`` (DIGESTBOT_TOKEN), without the token in it."""
     bot = make_bot(settings)
     async with bot:
         engine = DeliveryEngine(bot, sessions, settings, instance=instance)

@@ -20,12 +20,19 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from digestbot.delivery.outbox import NewDelivery, add_deliveries, existing_keys, target_key
+from digestbot.delivery.outbox import (
+    NewDelivery,
+    add_deliveries,
+    chunked,
+    existing_keys,
+    target_key,
+)
 from digestbot.store.archive import PaperView, day_papers
 from digestbot.store.models import Chat, Subscription
 
-# (day, papers, sections, language) -> HTML messages of at most 4096 characters
-Renderer = Callable[[dt.date, Sequence[PaperView], Sequence[str], str], list[str]]
+# (day, papers shown, sections, language, papers that day) -> HTML messages of at most
+# 4096 characters; the last argument lets the header say "top 5 of 40", as /today does
+Renderer = Callable[[dt.date, Sequence[PaperView], Sequence[str], str, int], list[str]]
 
 
 def push_key(day: dt.date, chat_id: int, thread_id: int = 0) -> str:
@@ -45,11 +52,11 @@ def new_request_id() -> str:
 
 
 def default_renderer(
-    day: dt.date, papers: Sequence[PaperView], sections: Sequence[str], lang: str
+    day: dt.date, papers: Sequence[PaperView], sections: Sequence[str], lang: str, total: int
 ) -> list[str]:
     from digestbot.bot.render import render_digest_messages
 
-    return render_digest_messages(day, papers, sections=sections, lang=lang)
+    return render_digest_messages(day, papers, sections=sections, lang=lang, total=total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,21 +76,29 @@ async def subscription_targets(
     subscription_ids: Sequence[int] | None = None,
     chat_id: int | None = None,
 ) -> list[Target]:
-    """Active subscriptions of active chats (all, the given ones, or one chat's)."""
+    """Active subscriptions of active chats (all, the given ones, or one chat's), in
+    subscription order. Any number of ids: they are asked for ``outbox.ID_CHUNK`` at a time
+    (SQLite and asyncpg cap the parameters of one statement at 32,766/32,767)."""
     stmt = (
         select(Subscription, Chat.language)
         .join(Chat, Chat.id == Subscription.chat_id)
         .where(Subscription.active.is_(True), Chat.active.is_(True))
         .order_by(Subscription.id)
     )
-    if subscription_ids is not None:
-        stmt = stmt.where(Subscription.id.in_(list(subscription_ids)))
     if chat_id is not None:
         stmt = stmt.where(Subscription.chat_id == chat_id)
-    return [
-        Target(s.chat_id, s.thread_id, s.top_n, tuple(s.sections or ()), language)
-        for s, language in (await session.execute(stmt)).tuples()
-    ]
+    if subscription_ids is None:
+        statements = [stmt]
+    else:
+        wanted = sorted(set(subscription_ids))
+        statements = [stmt.where(Subscription.id.in_(chunk)) for chunk in chunked(wanted)]
+    targets: list[Target] = []
+    for statement in statements:
+        targets += [
+            Target(s.chat_id, s.thread_id, s.top_n, tuple(s.sections or ()), language)
+            for s, language in (await session.execute(statement)).tuples()
+        ]
+    return targets
 
 
 async def enqueue_digest(
@@ -99,7 +114,8 @@ async def enqueue_digest(
     """Render ``day``'s digest for each target (once per distinct cut) and queue it.
     Returns how many deliveries were queued (0 when the day has no papers)."""
     render = render or default_renderer
-    papers = (await day_papers(session, day)).papers
+    page = await day_papers(session, day)
+    papers, total = page.papers, page.total
     if not papers:
         return 0
     keyed = {key(t): t for t in targets}
@@ -111,7 +127,9 @@ async def enqueue_digest(
             continue
         cut = (target.top_n, target.sections, target.language)
         if cut not in cache:
-            cache[cut] = render(day, papers[: target.top_n], target.sections, target.language)
+            cache[cut] = render(
+                day, papers[: target.top_n], target.sections, target.language, total
+            )
         items.append(
             NewDelivery(dedupe_key, kind, target.chat_id, target.thread_id, cache[cut], day=day)
         )

@@ -20,6 +20,16 @@ other 400 ``BadRequest``               FAIL: the message itself is bad; admins a
 
 ``BadRequest`` and ``TimedOut`` subclass ``NetworkError`` in python-telegram-bot, so the
 order of the checks below matters.
+
+A retry whose outcome is *unknown* is marked ``uncertain``: a read timeout, or a
+connection that broke after the request went out, may come after Telegram accepted the
+message, so the retry may deliver it twice. Timeouts waiting for a pooled connection or
+for the connection itself are certain (nothing left the process) and are not marked.
+
+At start-up (``getMe``) a token the server rejects (401/404, ``InvalidToken``) is a
+configuration error: ``startup_error`` turns it, and any other Telegram error there, into
+a ``ConfigError`` whose text never holds the token (python-telegram-bot's own message
+does: "The token `…` was rejected by the server").
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
+import httpx
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -35,8 +46,11 @@ from telegram.error import (
     InvalidToken,
     NetworkError,
     RetryAfter,
+    TelegramError,
     TimedOut,
 )
+
+from digestbot.errors import ConfigError
 
 
 class Action(enum.Enum):
@@ -55,6 +69,7 @@ class Outcome:
     retry_after: float = 0.0
     new_chat_id: int | None = None
     alert: bool = False  # admins should hear about it
+    uncertain: bool = False  # Telegram may have accepted the message: a retry may repeat it
 
 
 # Lower-cased fragments of Telegram's 400 descriptions, grouped by meaning.
@@ -102,7 +117,68 @@ def classify(exc: BaseException) -> Outcome:
             return Outcome(Action.DEACTIVATE, reason)
         return Outcome(Action.FAIL, reason, alert=True)
     if isinstance(exc, TimedOut | NetworkError):
-        return Outcome(Action.RETRY, reason)
+        return Outcome(Action.RETRY, reason, uncertain=outcome_unknown(exc))
     if isinstance(exc, InvalidToken):
         return Outcome(Action.RETRY, reason, alert=True)
     return Outcome(Action.RETRY, reason, alert=True)
+
+
+# httpx errors under python-telegram-bot's TimedOut/NetworkError that leave no doubt: the
+# request never left (no pooled connection free, no connection made)
+_NOT_SENT = (httpx.PoolTimeout, httpx.ConnectTimeout, httpx.ConnectError)
+# ... and those raised after the request may have reached Telegram
+_MAYBE_SENT = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+
+
+def outcome_unknown(exc: BaseException) -> bool:
+    """True when Telegram may have accepted the message although the send raised ``exc``
+    (a read timeout, a connection dropped before the answer): a retry may duplicate it."""
+    cause = exc.__cause__
+    if isinstance(cause, _NOT_SENT):
+        return False
+    if isinstance(cause, _MAYBE_SENT):
+        return True
+    # a bare TimedOut (no httpx cause known): assume the worst
+    return isinstance(exc, TimedOut)
+
+
+# --------------------------------------------------------------------------- the token
+
+TOKEN_REJECTED = "rejected by the Bot API server (revoked or mistyped?)"  # noqa: S105
+
+
+def redact(text: str, token: str | None) -> str:
+    """``text`` without ``token`` (nor its secret half, after the colon)."""
+    if not token:
+        return text
+    text = text.replace(token, "<token>")
+    _, _, secret = token.partition(":")
+    if len(secret) >= 8:
+        text = text.replace(secret, "<token>")
+    return text
+
+
+def describe(exc: BaseException, token: str | None = None) -> str:
+    """``Type: message`` for logs and errors, with ``token`` taken out."""
+    return redact(f"{type(exc).__name__}: {exc}", token)
+
+
+def token_rejected(exc: BaseException) -> bool:
+    """The Bot API server refused the token (401 or 404 on getMe: revoked, mistyped)."""
+    return isinstance(exc, InvalidToken)
+
+
+def startup_error(exc: BaseException, token: str | None, api_url: str) -> ConfigError | None:
+    """What a failed bot start-up (``Bot.initialize``, i.e. getMe) means for the user:
+    a rejected token names DIGESTBOT_TOKEN, another Telegram error DIGESTBOT_API_URL;
+    None for anything else. Raise it ``from None``: python-telegram-bot's exception,
+    which would come along as ``__context__``, holds the token."""
+    if token_rejected(exc):
+        return ConfigError("DIGESTBOT_TOKEN", TOKEN_REJECTED)
+    if isinstance(exc, TelegramError):
+        return ConfigError(
+            "DIGESTBOT_API_URL",
+            f"the Bot API server at {redact(api_url, token)} failed at start-up: "
+            f"{describe(exc, token)}",
+        )
+    return None

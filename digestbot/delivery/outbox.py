@@ -15,8 +15,9 @@ ran out (its instance died) is claimable again; ``parts_sent`` says where to res
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,6 +28,16 @@ from digestbot.store.models import Chat, Delivery, Subscription
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 _INSERT_CHUNK = 500
+# ids in one ``IN (...)``: SQLite and asyncpg cap a statement's parameters at ~32,767, and
+# a broadcast to 50,000 subscribers must not come near that (as in store/search_index.py)
+ID_CHUNK = 500
+
+T = TypeVar("T")
+
+
+def chunked(items: Sequence[T], size: int = ID_CHUNK) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def target_key(prefix: str, chat_id: int, thread_id: int) -> str:
@@ -69,10 +80,8 @@ def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
 
 
 async def existing_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:
-    wanted = list(keys)
     found: set[str] = set()
-    for i in range(0, len(wanted), _INSERT_CHUNK):
-        chunk = wanted[i : i + _INSERT_CHUNK]
+    for chunk in chunked(list(keys)):
         rows = await session.scalars(
             select(Delivery.dedupe_key).where(Delivery.dedupe_key.in_(chunk))
         )
@@ -267,19 +276,20 @@ async def mark_failed(
 async def renew_leases(
     session: AsyncSession, delivery_ids: Sequence[int], instance: str, *, until: dt.datetime
 ) -> int:
-    if not delivery_ids:
-        return 0
-    result = await session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id.in_(list(delivery_ids)),
-            Delivery.claimed_by == instance,
-            Delivery.state == SENDING,
+    renewed = 0
+    for chunk in chunked(list(delivery_ids)):
+        result = await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_(chunk),
+                Delivery.claimed_by == instance,
+                Delivery.state == SENDING,
+            )
+            .values(lease_until=until)
+            .execution_options(synchronize_session=False)
         )
-        .values(lease_until=until)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+        renewed += int(result.rowcount)  # type: ignore[attr-defined]
+    return renewed
 
 
 async def release_claims(
@@ -287,15 +297,21 @@ async def release_claims(
 ) -> int:
     """Give claims back (shutdown, or a restart under the same instance name): the rows
     become pending again and keep their ``parts_sent``."""
-    stmt = update(Delivery).where(Delivery.claimed_by == instance, Delivery.state == SENDING)
-    if delivery_ids is not None:
-        stmt = stmt.where(Delivery.id.in_(list(delivery_ids)))
-    result = await session.execute(
-        stmt.values(state=PENDING, claimed_by="", lease_until=None).execution_options(
-            synchronize_session=False
-        )
+    stmt = (
+        update(Delivery)
+        .where(Delivery.claimed_by == instance, Delivery.state == SENDING)
+        .values(state=PENDING, claimed_by="", lease_until=None)
+        .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    if delivery_ids is None:
+        statements = [stmt]
+    else:
+        statements = [stmt.where(Delivery.id.in_(c)) for c in chunked(list(delivery_ids))]
+    released = 0
+    for statement in statements:
+        result = await session.execute(statement)
+        released += int(result.rowcount)  # type: ignore[attr-defined]
+    return released
 
 
 async def next_due_at(session: AsyncSession) -> dt.datetime | None:

@@ -10,14 +10,19 @@ the engine at those ceilings, not under them:
 * a guard at the moment of sending: never more than the ceiling's worth of messages in
   any window of ``1 + safety`` seconds (and a chat's gap at least ``interval · (1 +
   safety)`` from the actual send), because a task that wakes late would otherwise send
-  closer to its neighbour than planned and Telegram counts arrivals, not plans;
+  closer to its neighbour than planned and Telegram counts arrivals, not plans; and (with
+  ``global_burst`` 1) never closer than half the global interval to the previous send, so
+  a backlog (sends that queued behind slow answers) drains at twice the rate at most,
+  not in one bunch that a little network jitter would push over the ceiling;
 * a 429 pauses the chat it concerns for ``retry_after`` and gives its global slot back
   (a refused message is not a sent one); when many answers in a row are 429s the flood is
   global and everything pauses.
 
 The engine asks in steps, so a chat that must wait never holds a global slot:
 ``chat_delay()`` (sleep, ask again), ``reserve_global()`` (sleep that long), then
-``send_delay()`` (sleep, ask again) and ``mark_sent()`` right before the request.
+``send_delay()`` (sleep, ask again), and once it holds a send slot ``send_delay()`` and
+``pause_delay()`` again (sends queued behind slow answers must not go out in a bunch),
+then ``mark_sent()`` right before the request.
 """
 
 from __future__ import annotations
@@ -77,6 +82,7 @@ class RateLimiter:
         self._paused_until = 0.0
         self._answers: deque[bool] = deque(maxlen=limits.flood_window)
         self._window_count, self._window_span = limits.global_window
+        self._min_gap = limits.global_interval / 2 if limits.global_burst <= 1 else 0.0
         self._sent: deque[float] = deque()
 
     # ------------------------------------------------------------------ asking
@@ -103,16 +109,26 @@ class RateLimiter:
         return at - now
 
     def send_delay(self) -> float:
-        """Seconds until a send keeps the global window (0: send now, then ``mark_sent``)."""
+        """Seconds until a send keeps the global window and the smallest gap (0: send
+        now, then ``mark_sent``)."""
         if not self.limits.enabled:
             return 0.0
         now = self._clock()
         sent = self._sent
         while sent and sent[0] <= now - self._window_span:
             sent.popleft()
-        if len(sent) < self._window_count:
+        wait = 0.0
+        if sent and self._min_gap > 0:
+            wait = sent[-1] + self._min_gap - now
+        if len(sent) >= self._window_count:
+            wait = max(wait, sent[0] + self._window_span - now, 1e-6)
+        return max(0.0, wait)
+
+    def pause_delay(self) -> float:
+        """Seconds until a global flood pause ends (0: no pause)."""
+        if not self.limits.enabled:
             return 0.0
-        return max(0.0, sent[0] + self._window_span - now) or 1e-6
+        return max(0.0, self._paused_until - self._clock())
 
     def mark_sent(self, chat_id: int) -> float:
         """A request to ``chat_id`` is going out now; returns its timestamp (for

@@ -22,7 +22,9 @@ from digestbot.delivery.outbox import NewDelivery, add_deliveries
 from digestbot.store import models as m
 from digestbot.store.db import session_factory
 from tests.bot.conftest import ADMIN, GROUP, USER, Driver, bot_settings, buttons
+from tests.conftest import DIGESTS
 from tests.support.botapi import TOKEN, FakeBotAPI, SentMessage
+from tests.support.digest_server import DigestServer
 
 BOSS = 3001  # in DIGESTBOT_ADMINS
 BOSS2 = 3002  # also an admin
@@ -83,10 +85,13 @@ async def test_repost_to_one_chat_sends_at_once_and_again_when_asked_again(
 ) -> None:
     reply = one(await admin_bot.send(f"/repost 2025-02-19 {USER}", chat_id=BOSS))
     assert reply.text == "🔁 2025-02-19 다이제스트를 1곳에 보내도록 대기열에 넣었습니다."
-    [first] = await admin_bot.server.wait_for_messages(USER, 1)
-    assert first.text.startswith("📰 <b>Daily Papers 2025-02-19</b> · 5편\n\n")
+    first = (await admin_bot.server.wait_for_messages(USER, 1))[0]  # more parts may follow
+    header = "📰 <b>Daily Papers 2025-02-19</b> · 상위 5/68편\n\n"
+    assert first.text.startswith(header)
     one(await admin_bot.send(f"/repost 2025-02-19 {USER}", chat_id=BOSS))
-    await admin_bot.server.wait_for_messages(USER, 2)
+    await admin_bot.server.wait_for(
+        lambda: len([s for s in admin_bot.server.sent_to(USER) if s.text.startswith(header)]) == 2
+    )
     # no chat named: the admin's own chat, newest digest
     here = (await admin_bot.send("/repost", chat_id=BOSS))[0]  # the push may follow at once
     assert here.text == "🔁 2025-05-09 다이제스트를 1곳에 보내도록 대기열에 넣었습니다."
@@ -94,7 +99,7 @@ async def test_repost_to_one_chat_sends_at_once_and_again_when_asked_again(
         lambda: [
             s
             for s in admin_bot.server.sent_to(BOSS)
-            if s.text.startswith("📰 <b>Daily Papers 2025-05-09</b> · 5편")
+            if s.text.startswith("📰 <b>Daily Papers 2025-05-09</b> · 상위 5/20편")
         ]
     )
     assert [(c, t) for c, t, _ in await kinds(archive, "repost")] == [
@@ -190,16 +195,88 @@ async def test_broadcast_with_confirmation_and_cancel(
     assert len(group) == 1
 
 
+async def ingest(driver: Driver, command: str) -> tuple[str, str]:
+    """/ingest: the reply at once, then the outcome when the background fetch is done."""
+    before = len(driver.server.sent_to(BOSS))
+    await driver.send(command, chat_id=BOSS)  # a fast source may be done already
+    sent = await driver.server.wait_for_messages(BOSS, before + 2)
+    assert len(sent) == before + 2, [s.text[:40] for s in sent[before:]]
+    return sent[before].text, sent[before + 1].text
+
+
 async def test_ingest_now(admin_bot: Driver) -> None:
-    stored = one(await admin_bot.send("/ingest 2025-05-09", chat_id=BOSS))
-    assert stored.text == "📥 2025-05-09: 논문 20편을 저장했습니다."
-    missing = one(await admin_bot.send("/ingest 2024-03-16", chat_id=BOSS))
-    assert missing.text.startswith("📭 2024-03-16: 아직 다이제스트가 없습니다 (no digest: ")
+    started, stored = await ingest(admin_bot, "/ingest 2025-05-09")
+    assert started == "⏳ 2025-05-09: 다이제스트를 가져오는 중입니다. 끝나면 알려 드립니다."
+    assert stored == "📥 2025-05-09: 논문 20편을 저장했습니다."
+    _, missing = await ingest(admin_bot, "/ingest 2024-03-16")
+    assert missing.startswith("📭 2024-03-16: 아직 다이제스트가 없습니다 (no digest: ")
     bad = one(await admin_bot.send("/ingest yesterday", chat_id=BOSS))
     assert bad.text == (
         "yesterday은(는) 날짜가 아닙니다. YYYY-MM-DD 형식으로 쓰세요. "
         "예: <code>/ingest 2025-05-09</code>"
     )
+
+
+async def test_a_slow_ingest_does_not_hold_up_other_users(
+    botapi: FakeBotAPI, db_url: str, archive: AsyncEngine
+) -> None:
+    with DigestServer(DIGESTS) as source:
+        source.delay = 1.5  # every answer of the digest server takes this long
+        settings = bot_settings(
+            botapi,
+            db_url,
+            admins=str(BOSS),
+            source=source.url + "/{YYYY}/{MM}/{DD}.md",
+            source_retries=0,
+            ingest_time="00:00",
+            ingest_cutoff="00:00",
+            **FAST,
+        )
+        app = build_application(settings)
+        driver = Driver(botapi, app)
+        app.add_handler(TypeHandler(Update, driver._count_handled), group=99)
+        async with running(app, poll_interval=0.0, poll_timeout=1):
+            driver._queued += 1
+            botapi.send_text(BOSS, BOSS, "/ingest 2025-05-09")
+            helped = one(await driver.send("/help"))  # another user, right after
+            assert helped.text.startswith("<b>Hugging Face Daily Papers 한국어 요약 봇</b>")
+            # /help was answered while the fetch was still under way
+            assert [s.text for s in botapi.sent_to(BOSS)] == [
+                "⏳ 2025-05-09: 다이제스트를 가져오는 중입니다. 끝나면 알려 드립니다."
+            ]
+            done = await botapi.wait_for_messages(BOSS, 2)
+            assert done[1].text == "📥 2025-05-09: 논문 20편을 저장했습니다."
+            assert done[1].at - helped.at >= 1.0
+            assert source.requests["2025/05/09.md"] == 1
+
+
+async def test_repost_of_eight_digits_that_make_a_date_is_explained(
+    admin_bot: Driver, archive: AsyncEngine
+) -> None:
+    reply = one(await admin_bot.send("/repost 20250509", chat_id=BOSS))
+    assert reply.text == (
+        "20250509은(는) 날짜처럼 보입니다. 날짜는 2025-05-09처럼 쓰세요. "
+        "예: <code>/repost 2025-05-09</code>"
+    )
+    await asyncio.sleep(0.2)
+    assert await kinds(archive, "repost") == []
+
+
+async def test_the_outcome_reaches_the_admin_when_the_confirmation_cannot_be_edited(
+    admin_bot: Driver, archive: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    await admin_bot.send("/subscribe")
+    ask = one(await admin_bot.send("/repost 2025-02-19 all", chat_id=BOSS))
+    _, ok = buttons(ask)[0]
+    admin_bot.server.fail_next("editMessageText", 1, 400, "Bad Request: message can't be edited")
+    _, sent = await admin_bot.press(ask, ok)
+    assert [(s.method, s.text) for s in sent] == [
+        ("sendMessage", "🔁 2025-02-19 다이제스트를 1곳에 보내도록 대기열에 넣었습니다.")
+    ]
+    assert admin_bot.current(ask)["text"].startswith("🔁 2025-02-19 다이제스트를 구독 1곳")
+    warned = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert any("message can't be edited" in r.getMessage().lower() for r in warned)
+    assert [c for c, _, _ in await kinds(archive, "repost")] == [USER]
 
 
 async def seed_stats(engine: AsyncEngine) -> None:
@@ -288,7 +365,7 @@ def test_cli_repost_and_stats(botapi: FakeBotAPI, db_url: str, archive: AsyncEng
     assert done.exit_code == 0, done.output
     assert "queued 1; sent 1; failed 0" in done.output
     pushed = botapi.sent_to(USER)[0]
-    assert pushed.text.startswith("📰 <b>Daily Papers 2025-02-19</b> · 5편")
+    assert pushed.text.startswith("📰 <b>Daily Papers 2025-02-19</b> · 상위 5/68편")
 
     asked = runner.invoke(cli, ["repost", "--all", "-q"], env=env, input="n\n")
     assert "Re-send the digest of 2025-05-09 to all 0 subscriptions?" in asked.output

@@ -11,6 +11,8 @@ from digestbot.bot.args import (
     BadCommandArgument,
     Period,
     TopRequest,
+    date_in_digits,
+    parse_date,
     parse_paper_ref,
     parse_search,
     parse_subscribe,
@@ -75,6 +77,16 @@ def test_period_days() -> None:
         ("https://arxiv.org/abs/2502.11089", "2502.11089"),
         ("https://arxiv.org/pdf/2502.11089v1.pdf", "2502.11089"),
         ("huggingface.co/papers/2311.12983", "2311.12983"),
+        ("arXiv:2502.11089", "2502.11089"),
+        ("ARXIV:2502.11089v3", "2502.11089"),
+        ("https://arxiv.org/abs/2502.11089v2", "2502.11089"),
+        ("https://huggingface.co/papers/2502.11089", "2502.11089"),
+        ("https://huggingface.co/papers/2502.11089?utm_source=x#comments", "2502.11089"),
+        ("https://hf.co/papers/2502.11089/", "2502.11089"),
+        ("http://export.arxiv.org/abs/2502.11089", "2502.11089"),
+        ("https://arxiv.org/html/2502.11089v1", "2502.11089"),
+        ("HTTPS://ARXIV.ORG/ABS/2502.11089", "2502.11089"),
+        ("<https://arxiv.org/abs/2502.11089>", "2502.11089"),
         ("3", 3),
         ("12", 12),
     ],
@@ -83,12 +95,30 @@ def test_paper_reference(arg: str, expected: str | int) -> None:
     assert parse_paper_ref([arg]) == expected
 
 
-@pytest.mark.parametrize("arg", ["nonsense", "0", "2502", "-1", "1.5", "'; DROP TABLE papers;--"])
+@pytest.mark.parametrize(
+    "arg",
+    [
+        "nonsense",
+        "0",
+        "2502",
+        "-1",
+        "1.5",
+        "'; DROP TABLE papers;--",
+        "arXiv:",
+        "arxiv:nonsense",
+        "https://example.com/abs/2502.11089",
+        "https://arxiv.org/abs/2502.11089/extra",
+    ],
+)
 def test_bad_paper_reference(arg: str) -> None:
     with pytest.raises(BadCommandArgument) as info:
         parse_paper_ref([arg])
     assert info.value.key == "arg.bad_paper"
     assert info.value.example == "/paper 2502.11089"
+
+
+def test_paper_reference_with_a_space_after_the_arxiv_prefix() -> None:
+    assert parse_paper_ref(["arXiv:", "2502.11089"]) == "2502.11089"
 
 
 def test_paper_needs_exactly_one_argument() -> None:
@@ -148,8 +178,8 @@ def test_callback_data_round_trip_and_size() -> None:
     assert keyboards.parse_callback(data) == keyboards.TopCallback(
         "month", dt.date(2025, 5, 9), 20, 12345
     )
-    assert keyboards.parse_callback(keyboards.search_data(99999999, 7)) == (
-        keyboards.SearchCallback(99999999, 7)
+    assert keyboards.parse_callback(keyboards.search_data("AbC-_9xyz012", 7)) == (
+        keyboards.SearchCallback("AbC-_9xyz012", 7)
     )
     assert keyboards.parse_callback("p:2502.11089") == keyboards.PaperCallback("2502.11089")
     assert keyboards.parse_callback("c:t:0800") == keyboards.SettingsCallback("t", "0800")
@@ -160,8 +190,49 @@ def test_callback_data_round_trip_and_size() -> None:
 
 
 @pytest.mark.parametrize(
-    "data", ["", "t:q:20250509:5:0", "t:d:2025:5:0", "t:d:20250509:0:0", "s:a:1", "zz", "c:q:1"]
+    "data",
+    [
+        "",
+        "t:q:20250509:5:0",
+        "t:d:2025:5:0",
+        "t:d:20250509:0:0",
+        "s::1",
+        "s:a b:1",
+        "s:abc:-1",
+        "s:" + "a" * 33 + ":1",
+        "zz",
+        "c:q:1",
+    ],
 )
 def test_junk_callback_data(data: str) -> None:
     with pytest.raises(ValueError):
         keyboards.parse_callback(data)
+
+
+def test_an_eight_digit_date_is_not_read_as_a_count() -> None:
+    with pytest.raises(BadCommandArgument) as info:
+        parse_top(["20250509"])
+    assert (info.value.key, info.value.params["day"]) == ("arg.date_like", "2025-05-09")
+    assert str(info.value) == "20250509 looks like a date: write 2025-05-09."
+    assert info.value.example == "/top 2025-05-09"
+    # eight digits that make no date are still a (bad) count
+    with pytest.raises(BadCommandArgument) as info:
+        parse_top(["20251399"])
+    assert info.value.key == "arg.bad_count"
+
+
+def test_date_in_digits() -> None:
+    assert date_in_digits("20250509") == dt.date(2025, 5, 9)
+    assert date_in_digits(" 20240229 ") == dt.date(2024, 2, 29)
+    for value in ("20250230", "12345678", "2025050", "202505091", "-20250509", "2025-05-09"):
+        assert date_in_digits(value) is None, value
+
+
+def test_parse_date_names_its_explanation() -> None:
+    assert parse_date("2025-05-09", "/top 2025-05-09") == dt.date(2025, 5, 9)
+    with pytest.raises(BadCommandArgument) as info:
+        parse_date("2025-02-30", "/ingest 2025-05-09", "arg.bad_day")
+    assert (info.value.key, info.value.example) == ("arg.bad_day", "/ingest 2025-05-09")
+    with pytest.raises(BadCommandArgument) as info:
+        parse_date("soon", "/top 2025-05-09")
+    assert info.value.key == "arg.bad_date"

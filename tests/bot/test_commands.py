@@ -4,8 +4,10 @@ Runs on SQLite and PostgreSQL (``db_url``); the archive holds the nine sample di
 
 from __future__ import annotations
 
+import logging
 import re
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -224,7 +226,7 @@ async def test_search_pages_through_buttons(bot: Driver) -> None:
     total = int(re.search(r"1–10 / (\d+)", message.text).group(1))  # type: ignore[union-attr]
     assert total > 10
     next_data = dict(buttons(message))["다음 ▶"]
-    assert re.fullmatch(r"s:\d+:1", next_data)
+    assert re.fullmatch(r"s:[A-Za-z0-9_-]{12}:1", next_data)
     await bot.press(message, next_data)
     assert f"11–{min(20, total)} / {total}" in bot.current(message)["text"]
 
@@ -414,3 +416,114 @@ async def test_inline_query_without_words_offers_the_newest_digest(bot: Driver) 
     assert len(answer.results) == 20 and answer.next_offset in ("", None)
     nothing = await bot.inline("qwxzzyv")
     assert nothing.results == () or list(nothing.results) == []
+
+
+# --------------------------------------------------------------------------- review fixes
+
+EXPIRED = "이 검색 결과는 만료되었습니다. /search 로 다시 검색해 주세요."
+CHANNEL = -100900
+OTHER_USER = 1002
+
+
+async def test_an_old_search_button_never_recalls_another_users_query(bot: Driver) -> None:
+    # USER searches in this process; OTHER_USER presses the "next" button of a search made
+    # before a restart (or on another webhook instance), whose id was 1
+    [mine] = await bot.send("/search model")
+    [other] = await bot.send("/help", chat_id=OTHER_USER)
+    for stale in ("s:1:1", "s:2:0"):
+        bot._queued += 1
+        query_id = bot.server.press_button(
+            OTHER_USER, OTHER_USER, other.message_id, stale, strict=False
+        )
+        await bot.settle()
+        answer = await bot.server.wait_for_answer(query_id)
+        assert (answer.text, answer.show_alert) == (EXPIRED, True), stale
+    assert bot.current(other)["text"] == bot.server.sent_to(OTHER_USER)[0].plain_text
+    assert [s.method for s in bot.server.sent_to(OTHER_USER)] == ["sendMessage"]
+    # the real button still works for its owner
+    await bot.press(mine, dict(buttons(mine))["다음 ▶"])
+    assert "11–20 / " in bot.current(mine)["text"]
+
+
+def channel_post(text: str, message_id: int) -> dict[str, object]:
+    chat = {"id": CHANNEL, "type": "channel", "title": "Papers KO"}
+    command = text.split()[0]
+    return {
+        "channel_post": {
+            "message_id": message_id,
+            "date": 1_700_000_000,
+            "chat": chat,
+            "sender_chat": chat,  # a channel post: no "from", the author is the channel
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
+        }
+    }
+
+
+async def test_a_channel_subscribes_and_reads_with_channel_posts(
+    bot: Driver, engine: AsyncEngine
+) -> None:
+    bot.server.add_chat(CHANNEL, "channel", "Papers KO")
+    bot.server.set_admins(CHANNEL, [ADMIN])
+    done = one(await bot.send_update(channel_post("/subscribe 07:00 3", 9001), CHANNEL))
+    assert done == "✅ 구독했습니다: 매일 07:00 (Asia/Seoul)에 상위 3편을 보내 드립니다."
+    sub = await subscription(engine, CHANNEL)
+    assert (sub.active, sub.push_time, sub.top_n) == (True, "07:00", 3)
+    today = await bot.send_update(channel_post("/today", 9002), CHANNEL)
+    assert today[0].text.startswith("📰 <b>Daily Papers 2025-05-09</b> · 상위 3/20편\n\n")
+    paper = one(await bot.send_update(channel_post("/paper 2502.11089", 9003), CHANNEL))
+    assert ">Native Sparse Attention: " in paper
+    [found] = await bot.send_update(
+        channel_post(f"/search@{BOT_USERNAME} 휴머노이드", 9004), CHANNEL
+    )
+    assert "<code>2502.12152</code>" in found.text
+
+    [settings] = await bot.send_update(channel_post("/settings", 9005), CHANNEL)
+    await bot.press(settings, "c:m:n", user_id=MEMBER)  # looking is allowed
+    # any reader may press a button under a channel post; only the channel's admins change
+    refused, _ = await bot.press(settings, "c:n:10", user_id=MEMBER)
+    assert refused.show_alert and refused.text == "이 그룹의 구독은 그룹 관리자만 바꿀 수 있습니다."
+    assert (await subscription(engine, CHANNEL)).top_n == 3
+    saved, _ = await bot.press(settings, "c:n:10", user_id=ADMIN)
+    assert saved.text == "저장했습니다"
+    assert (await subscription(engine, CHANNEL)).top_n == 10
+
+    stopped = one(await bot.send_update(channel_post("/unsubscribe", 9006), CHANNEL))
+    assert stopped.startswith("🔕 구독을 중지했습니다.")
+    assert not (await subscription(engine, CHANNEL)).active
+    # admin commands need a person: a channel post is not answered
+    assert await bot.send_update(channel_post("/stats", 9007), CHANNEL) == []
+
+
+async def test_paper_by_arxiv_prefix_and_links(bot: Driver) -> None:
+    for ref in (
+        "arXiv:2502.11089",
+        "https://arxiv.org/abs/2502.11089v2",
+        "https://huggingface.co/papers/2502.11089",
+    ):
+        text = one(await bot.send(f"/paper {ref}"))
+        assert text.startswith('<b><a href="https://arxiv.org/abs/2502.11089">Native Sparse'), ref
+
+
+async def test_a_page_already_shown_is_ignored_and_other_edit_failures_are_not(
+    bot: Driver, caplog: pytest.LogCaptureFixture
+) -> None:
+    [message] = await bot.send("/top 3 2025-02-19")
+    # a stale client asks for the page already shown: Telegram answers "not modified"
+    bot._queued += 1
+    query_id = bot.server.press_button(
+        USER, USER, message.message_id, "t:d:20250219:3:0", strict=False
+    )
+    await bot.settle()
+    await bot.server.wait_for_answer(query_id)
+    assert bot.server.calls("editMessageText")[-1].status == 400
+    assert bot.server.sent_to(USER) == [message]  # no error message
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+    bot.server.fail_next("editMessageText", 1, 400, "Bad Request: message to edit not found")
+    _, sent = await bot.press(message, "t:d:20250219:3:1")
+    assert [s.text for s in sent] == [
+        "죄송합니다. 처리 중 오류가 났습니다. 잠시 후 다시 시도해 주세요."
+    ]
+    warned = [r.getMessage().lower() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("message to edit not found" in w for w in warned)

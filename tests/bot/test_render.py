@@ -13,6 +13,7 @@ from digestbot.bot.render import (
     html_to_text,
     render_digest_messages,
     render_paper,
+    section_key,
     split_html,
     utf16_len,
 )
@@ -223,3 +224,43 @@ def test_list_page_arithmetic(
 ) -> None:
     p = ListPage(page, size, total)
     assert (p.first, p.last, p.pages, p.has_prev, p.has_next) == (first, last, pages, prev, next_)
+
+
+def test_digest_header_without_total_only_counts_what_it_shows() -> None:
+    # the push renders without knowing the day's total; the header must not claim "top N"
+    three = [paper(arxiv_id=f"2502.1108{i}", rank=i) for i in range(1, 4)]
+    ko = render_digest_messages(dt.date(2025, 5, 9), three, lang="ko")
+    assert ko[0].startswith("📰 <b>Daily Papers 2025-05-09</b> · 3편\n\n")
+    en = render_digest_messages(dt.date(2025, 5, 9), three, lang="en", total=20)
+    assert en[0].startswith("📰 <b>Daily Papers 2025-05-09</b> · top 3 of 20\n\n")
+    every = render_digest_messages(dt.date(2025, 5, 9), three, lang="en", total=3)
+    assert every[0].startswith("📰 <b>Daily Papers 2025-05-09</b> · 3 papers\n\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("What's New", "what's new"),
+        ("What\u2019s New", "what's new"),
+        ("What\u2018s  New ", "what's new"),
+        ("  what\u02bcs\tNEW", "what's new"),
+        ("\u201cQuoted\u201d  Name", '"quoted" name'),
+        ("Technical Details", "technical details"),
+    ],
+)
+def test_section_key_straightens_quotes_and_whitespace(name: str, key: str) -> None:
+    assert section_key(name) == key
+
+
+def test_a_chosen_section_matches_its_curly_spelling() -> None:
+    curly = paper(
+        sections=(
+            Section("What\u2019s New", "curly apostrophe era"),
+            Section("Technical  Details", "double space"),
+            Section("Performance Highlights", "not chosen"),
+        )
+    )
+    text = render_paper(curly, sections=["What's New", "Technical Details"])
+    assert "<b>What\u2019s New</b>\ncurly apostrophe era" in text
+    assert "<b>Technical  Details</b>\ndouble space" in text
+    assert "Performance Highlights" not in text

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import httpx
 import pytest
 from telegram.error import (
     BadRequest,
@@ -13,7 +14,14 @@ from telegram.error import (
     TimedOut,
 )
 
-from digestbot.delivery.errors import Action, classify
+from digestbot.delivery.errors import (
+    Action,
+    classify,
+    describe,
+    outcome_unknown,
+    startup_error,
+    token_rejected,
+)
 
 
 def test_retry_after_waits_for_the_given_seconds() -> None:
@@ -89,3 +97,62 @@ def test_an_invalid_token_is_retried_and_alerts() -> None:
     outcome = classify(InvalidToken("Unauthorized"))
     assert outcome.action is Action.RETRY
     assert outcome.alert
+
+
+def raised(exc: Exception, cause: Exception) -> Exception:
+    """``exc`` as python-telegram-bot raises it: ``raise exc from cause``."""
+    try:
+        raise exc from cause
+    except Exception as caught:
+        return caught
+
+
+@pytest.mark.parametrize(
+    ("exc", "unknown"),
+    [
+        # the request went out; Telegram may have taken the message before we gave up
+        (raised(TimedOut(), httpx.ReadTimeout("read")), True),
+        (raised(NetworkError("httpx.ReadError: "), httpx.ReadError("reset")), True),
+        (raised(NetworkError("httpx.RemoteProtocolError"), httpx.RemoteProtocolError("x")), True),
+        (TimedOut(), True),  # no cause known: assume the worst
+        # nothing left the process
+        (raised(TimedOut("Pool timeout"), httpx.PoolTimeout("pool")), False),
+        (raised(TimedOut(), httpx.ConnectTimeout("connect")), False),
+        (raised(NetworkError("httpx.ConnectError"), httpx.ConnectError("refused")), False),
+        # Telegram answered
+        (NetworkError("Bad Gateway"), False),
+    ],
+)
+def test_retries_whose_outcome_is_unknown_are_marked(exc: Exception, unknown: bool) -> None:
+    outcome = classify(exc)
+    assert outcome.action is Action.RETRY
+    assert outcome.uncertain is unknown
+    assert outcome_unknown(exc) is unknown
+
+
+TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345"
+
+
+def test_describe_takes_the_token_out() -> None:
+    exc = InvalidToken(f"The token `{TOKEN}` was rejected by the server.")
+    assert describe(exc, TOKEN) == "InvalidToken: The token `<token>` was rejected by the server."
+    # its secret half alone (after the colon) is taken out too
+    assert describe(NetworkError("url /botx/ABCdefGHIjklMNOpqrSTUvwxYZ012345"), TOKEN) == (
+        "NetworkError: url /botx/<token>"
+    )
+    assert describe(ValueError("plain")) == "ValueError: plain"
+
+
+def test_a_rejected_token_at_start_up_names_the_setting_not_the_token() -> None:
+    rejected = InvalidToken(f"The token `{TOKEN}` was rejected by the server.")
+    assert token_rejected(rejected)
+    error = startup_error(rejected, TOKEN, "http://127.0.0.1:1")
+    assert error is not None and error.setting == "DIGESTBOT_TOKEN"
+    assert str(error) == "DIGESTBOT_TOKEN: rejected by the Bot API server (revoked or mistyped?)"
+
+    down = startup_error(NetworkError(f"cannot reach /bot{TOKEN}/getMe"), TOKEN, "http://h:1")
+    assert down is not None and down.setting == "DIGESTBOT_API_URL"
+    assert TOKEN not in str(down) and "http://h:1" in str(down)
+
+    assert not token_rejected(NetworkError("x"))
+    assert startup_error(ValueError("not telegram"), TOKEN, "http://h:1") is None

@@ -156,6 +156,23 @@ def test_the_window_guard_holds_back_the_thirty_first_message_in_a_second() -> N
     for chat in range(1, 31):
         limiter.mark_sent(chat)  # thirty sends bunched together (late wake-ups)
     assert limiter.send_delay() == pytest.approx(1.0)
-    # a refused one gives its place in the window back
+    # a refused one gives its place in the window back: only the smallest gap is left
     limiter.record_flood(5, 1.0, sent_at=1000.0)
+    assert limiter.send_delay() == pytest.approx(0.5 / 30)
+
+
+def test_a_backlog_drains_at_twice_the_rate_at_most_not_in_one_bunch() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimits(global_per_second=10, safety=0.0), clock)
+    limiter.mark_sent(1)
+    # sends that waited (for a slot) past their planned moments ask at once
+    assert limiter.send_delay() == pytest.approx(0.05)
+    clock.t += 0.05
     assert limiter.send_delay() == 0
+    limiter.mark_sent(2)
+    clock.t += 0.02
+    assert limiter.send_delay() == pytest.approx(0.03)
+    # a configured burst lets messages go back to back
+    bursty = RateLimiter(RateLimits(global_per_second=10, global_burst=3, safety=0.0), clock)
+    bursty.mark_sent(1)
+    assert bursty.send_delay() == 0
