@@ -198,7 +198,8 @@ async def run_backend(
             agree = 0
             for q in queries[cls]:
                 t0 = time.perf_counter()
-                result = await search_papers(session, q, limit=PAGE)
+                # as /search runs it: the query and its first page of titles
+                result = await search_papers(session, q, limit=PAGE, with_sections=False)
                 times.append((time.perf_counter() - t0) * 1000)
                 got = Truth(result.total, [p.arxiv_id for p in result.papers])
                 agree += got == truths[q]
@@ -235,10 +236,12 @@ def print_table(rows: list[list[str]]) -> None:
         print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
 
 
-async def main_async(quick: bool, backends: list[str]) -> None:
+async def main_async(
+    quick: bool, backends: list[str], sizes: list[int] | None = None, per_class: int = 0
+) -> None:
     bases = base_papers()
-    sizes = [5_500] if quick else [5_500, 110_000]
-    queries = make_queries(bases, 50 if quick else 200, seed=7)
+    sizes = sizes or ([5_500] if quick else [5_500, 110_000])
+    queries = make_queries(bases, per_class or (50 if quick else 200), seed=7)
     rows: list[list[str]] = []
     pg_url = os.environ.get("DIGESTBOT_TEST_POSTGRES_URL") or DEFAULT_PG
     for size in sizes:
@@ -283,8 +286,11 @@ def main() -> None:
     parser.add_argument(
         "--backend", action="append", choices=["sqlite", "postgresql"], help="default: both"
     )
+    parser.add_argument("--size", type=int, action="append", help="corpus size (repeatable)")
+    parser.add_argument("--queries", type=int, default=0, help="queries per class")
     args = parser.parse_args()
-    asyncio.run(main_async(args.quick, args.backend or ["sqlite", "postgresql"]))
+    backends = args.backend or ["sqlite", "postgresql"]
+    asyncio.run(main_async(args.quick, backends, args.size, args.queries))
 
 
 if __name__ == "__main__":

@@ -88,8 +88,17 @@ async def top(session: AsyncSession, request: TopRequest, page: int = 0) -> TopA
     return TopAnswer(found.papers, listed, request.period.kind, start, end)
 
 
-async def search(session: AsyncSession, query: str, page: int = 0, size: int = 10) -> SearchAnswer:
-    found = await search_papers(session, query, limit=size, offset=page * size)
+async def search(
+    session: AsyncSession,
+    query: str,
+    page: int = 0,
+    size: int = 10,
+    *,
+    with_sections: bool = True,
+) -> SearchAnswer:
+    found = await search_papers(
+        session, query, limit=size, offset=page * size, with_sections=with_sections
+    )
     return SearchAnswer(found.papers, ListPage(page, size, found.total), query)
 
 

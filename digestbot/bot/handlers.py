@@ -192,7 +192,8 @@ async def _search_page(
     turn: Turn, query: str, query_id: str, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     async with turn.res.sessions() as session:
-        answer = await queries.search(session, query, page, SEARCH_PAGE)
+        # the result list shows titles, not summaries
+        answer = await queries.search(session, query, page, SEARCH_PAGE, with_sections=False)
     text = render.render_search(answer.papers, answer.page, query, turn.lang)
     if not answer.page.total:
         return text, None

@@ -54,7 +54,7 @@ async def top_text(res: Resources, words: Sequence[str], lang: str, page: int = 
 async def search_text(res: Resources, words: Sequence[str], lang: str, page: int = 0) -> str:
     query = args.parse_search(" ".join(words))
     async with res.sessions() as session:
-        answer = await queries.search(session, query, page)
+        answer = await queries.search(session, query, page, with_sections=False)
     return render.html_to_text(render.render_search(answer.papers, answer.page, query, lang))
 
 

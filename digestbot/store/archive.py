@@ -278,10 +278,14 @@ async def _views(session: AsyncSession, stmt: Select[Any]) -> tuple[PaperView, .
     return tuple(view for _, view in await _views_by_id(session, stmt))
 
 
-async def _views_by_id(session: AsyncSession, stmt: Select[Any]) -> list[tuple[int, PaperView]]:
-    """Run a select of ``_VIEW_COLUMNS``; (paper id, view) pairs, sections included."""
+async def _views_by_id(
+    session: AsyncSession, stmt: Select[Any], *, with_sections: bool = True
+) -> list[tuple[int, PaperView]]:
+    """Run a select of ``_VIEW_COLUMNS``; (paper id, view) pairs, sections included
+    unless ``with_sections`` is False (a result list that shows none)."""
     rows = (await session.execute(stmt)).all()
-    sections = await load_sections(session, [row[0] for row in rows])
+    ids = [row[0] for row in rows]
+    sections = await load_sections(session, ids) if with_sections else dict.fromkeys(ids, ())
     return [
         (
             pid,
@@ -382,7 +386,9 @@ async def get_paper(session: AsyncSession, arxiv_id: str) -> PaperView | None:
     return views[0] if views else None
 
 
-async def papers_by_ids(session: AsyncSession, paper_ids: Sequence[int]) -> list[PaperView]:
+async def papers_by_ids(
+    session: AsyncSession, paper_ids: Sequence[int], *, with_sections: bool = True
+) -> list[PaperView]:
     """Papers by primary key, in the given order, each with its latest appearance."""
     if not paper_ids:
         return []
@@ -401,7 +407,7 @@ async def papers_by_ids(session: AsyncSession, paper_ids: Sequence[int]) -> list
         )
         .where(m.Paper.id.in_(list(paper_ids)))
     )
-    by_id = dict(await _views_by_id(session, stmt))
+    by_id = dict(await _views_by_id(session, stmt, with_sections=with_sections))
     return [by_id[pid] for pid in paper_ids if pid in by_id]
 
 

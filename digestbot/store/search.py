@@ -36,9 +36,15 @@ class SearchResult:
 
 
 async def search_papers(
-    session: AsyncSession, query: str | Query, limit: int = 10, offset: int = 0
+    session: AsyncSession,
+    query: str | Query,
+    limit: int = 10,
+    offset: int = 0,
+    *,
+    with_sections: bool = True,
 ) -> SearchResult:
-    """Search the archive. Never raises for any query text; no terms finds nothing."""
+    """Search the archive. Never raises for any query text; no terms finds nothing.
+    ``with_sections=False`` leaves the papers' sections out (a list of titles)."""
     parsed = parse_query(query) if isinstance(query, str) else query
     offset = max(offset, 0)
     if not parsed:
@@ -47,12 +53,8 @@ async def search_papers(
         ids, total = await _search_sqlite(session, parsed, limit, offset)
     else:
         ids, total = await _search_postgresql(session, parsed, limit, offset)
-    papers = await papers_by_ids(session, ids) if ids else []
+    papers = await papers_by_ids(session, ids, with_sections=with_sections) if ids else []
     return SearchResult(tuple(papers), total, offset, parsed.words)
-
-
-async def _scalar_int(session: AsyncSession, sql: str, params: Mapping[str, object]) -> int:
-    return int(await session.scalar(text(sql), params) or 0)
 
 
 async def _ids(session: AsyncSession, sql: str, params: Mapping[str, object]) -> list[int]:
@@ -65,15 +67,18 @@ async def _search_sqlite(
     expr = fts5_expression(query)
     head = f"{{head}} : ({expr})"
     rest = f"({expr}) NOT ({head})"
-    count = "SELECT count(*) FROM search_fts WHERE search_fts MATCH :e"
+    counts = (
+        "SELECT (SELECT count(*) FROM search_fts WHERE search_fts MATCH :e),"
+        " (SELECT count(*) FROM search_fts WHERE search_fts MATCH :h)"
+    )
     page = (
         "SELECT rowid FROM search_fts WHERE search_fts MATCH :e "
         "ORDER BY rowid LIMIT :limit OFFSET :offset"
     )
-    total = await _scalar_int(session, count, {"e": expr})
+    row = (await session.execute(text(counts), {"e": expr, "h": head})).one()
+    total, in_head = int(row[0]), int(row[1])
     if total == 0 or limit <= 0 or offset >= total:
         return [], total
-    in_head = await _scalar_int(session, count, {"e": head})
     keys: list[int] = []
     if offset < in_head:
         keys += await _ids(session, page, {"e": head, "limit": limit, "offset": offset})

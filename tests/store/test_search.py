@@ -231,3 +231,14 @@ async def test_failed_ingest_leaves_no_index_rows(sessions: Sessions) -> None:
         assert await session.scalar(text("SELECT count(*) FROM search_docs")) == 0
         if session.bind.dialect.name == "sqlite":
             assert await session.scalar(text("SELECT count(*) FROM search_fts")) == 0
+
+
+async def test_a_result_list_can_leave_the_sections_out(samples: Sessions) -> None:
+    async with samples() as session:
+        full = await search_papers(session, "모델", limit=5)
+        titles = await search_papers(session, "모델", limit=5, with_sections=False)
+    assert full.total == titles.total > 5
+    assert [p.arxiv_id for p in titles.papers] == [p.arxiv_id for p in full.papers]
+    assert all(p.sections for p in full.papers)
+    assert not any(p.sections for p in titles.papers)
+    assert [p.votes for p in titles.papers] == [p.votes for p in full.papers]
