@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from digestbot.store.db import create_engine, session_factory
 from digestbot.store.migrate import upgrade
+from tests.support.botapi import FakeBotAPI
 
 POSTGRES_URL = os.environ.get("DIGESTBOT_TEST_POSTGRES_URL", "")
 # python-telegram-bot warns (an error under pytest) on int retry_after unless opted in
@@ -78,3 +79,21 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return session_factory(engine)
+
+
+# Delivery limits high enough that a test is never waiting on them (tests of the limits
+# themselves set their own).
+FAST_LIMITS = {
+    "rate_global_per_second": 2000.0,
+    "rate_private_per_second": 200.0,
+    "rate_group_per_minute": 12000.0,
+}
+
+
+@pytest.fixture
+def botapi() -> Iterator[FakeBotAPI]:
+    """A local Bot API server; a test may register chats and users on it. It fails the
+    test if the server itself hit an internal error."""
+    with FakeBotAPI() as server:
+        yield server
+        assert server.errors == []

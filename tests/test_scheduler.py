@@ -37,7 +37,7 @@ from digestbot.scheduler import (
 )
 from digestbot.store.db import create_engine, session_factory
 from digestbot.store.models import Chat, Delivery, IngestRun, Subscription
-from tests.conftest import DIGESTS, POSTGRES_ONLY
+from tests.conftest import DIGESTS, FAST_LIMITS, POSTGRES_ONLY
 from tests.delivery.conftest import store_sample_digest
 from tests.support.botapi import TOKEN, FakeBotAPI
 from tests.support.digest_server import DigestServer
@@ -141,11 +141,7 @@ USER_NY = 1003
 FORUM = -100700
 TOPIC = 7
 CHANNEL = -100900
-FAST = {
-    "rate_global_per_second": 2000.0,
-    "rate_private_per_second": 200.0,
-    "rate_group_per_minute": 12000.0,
-}
+FAST = FAST_LIMITS
 
 
 @pytest.fixture

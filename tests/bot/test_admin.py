@@ -22,17 +22,13 @@ from digestbot.delivery.outbox import NewDelivery, add_deliveries
 from digestbot.store import models as m
 from digestbot.store.db import session_factory
 from tests.bot.conftest import ADMIN, GROUP, USER, Driver, bot_settings, buttons
-from tests.conftest import DIGESTS
+from tests.conftest import DIGESTS, FAST_LIMITS
 from tests.support.botapi import TOKEN, FakeBotAPI, SentMessage
 from tests.support.digest_server import DigestServer
 
 BOSS = 3001  # in DIGESTBOT_ADMINS
 BOSS2 = 3002  # also an admin
-FAST = {
-    "rate_global_per_second": 2000.0,
-    "rate_private_per_second": 200.0,
-    "rate_group_per_minute": 12000.0,
-}
+FAST = FAST_LIMITS
 REFUSED = "이 명령어는 봇 관리자만 쓸 수 있습니다."
 
 

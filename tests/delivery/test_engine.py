@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,22 +17,12 @@ from digestbot.delivery.engine import AdminAlert, DeliveryEngine, EngineStats, m
 from digestbot.delivery.enqueue import enqueue_push
 from digestbot.delivery.outbox import NewDelivery
 from digestbot.store.models import Chat, Delivery, Subscription
+from tests.conftest import FAST_LIMITS
 from tests.delivery.conftest import DAY, add_subscribers, store_sample_digest
 from tests.support.botapi import TOKEN, FakeBotAPI
 
 Sessions = async_sessionmaker[AsyncSession]
-FAST = {
-    "rate_global_per_second": 2000.0,
-    "rate_private_per_second": 200.0,
-    "rate_group_per_minute": 12000.0,
-}
-
-
-@pytest.fixture
-def botapi() -> Iterator[FakeBotAPI]:
-    with FakeBotAPI() as server:
-        yield server
-        assert server.errors == []
+FAST = FAST_LIMITS
 
 
 def make_settings(server: FakeBotAPI, db_url: str, **overrides: Any) -> Settings:

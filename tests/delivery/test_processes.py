@@ -9,9 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,13 +21,6 @@ from tests.support.botapi import TOKEN, FakeBotAPI
 
 Sessions = async_sessionmaker[AsyncSession]
 CONCURRENCY = 8
-
-
-@pytest.fixture
-def botapi() -> Iterator[FakeBotAPI]:
-    with FakeBotAPI() as server:
-        yield server
-        assert server.errors == []
 
 
 def start_deliver(

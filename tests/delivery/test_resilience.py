@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,13 +31,6 @@ from tests.support.botapi import TOKEN, FakeBotAPI
 Sessions = async_sessionmaker[AsyncSession]
 WRONG_TOKEN = "123456:WRONG-token-revoked-BBBBBBBBBBBBBBBBBB"
 WRONG_SECRET = WRONG_TOKEN.split(":", 1)[1]
-
-
-@pytest.fixture
-def botapi() -> Iterator[FakeBotAPI]:
-    with FakeBotAPI() as server:
-        yield server
-        assert server.errors == []
 
 
 def assert_no_token(exc: BaseException) -> None:
