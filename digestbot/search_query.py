@@ -58,8 +58,9 @@ def normalise(text: str) -> str:
 
 # A run is a maximal sequence of word characters (``str.isalnum``: exactly the ``\\w`` of
 # ``re`` less the underscore) that are all Hangul syllables or all not.
-_RUNS = re.compile(r"([\uac00-\ud7a3]+)|[^\W_\uac00-\ud7a3]+")
+_RUNS = re.compile(r"([\uac00-\ud7a3]+)|([^\W_\uac00-\ud7a3]+)")
 _NOT_PLAIN = re.compile(r"[^a-y0-9]")
+_PLAIN = re.compile(r"[a-y0-9]+\Z")
 
 
 def runs(normalised: str) -> list[tuple[bool, str]]:
@@ -176,13 +177,13 @@ def matches_head(query: Query, title: str, authors: Iterable[str]) -> bool:
 def field_tokens(text: str) -> list[str]:
     """The index tokens of one field, in order (see the module docstring)."""
     tokens: list[str] = []
-    for m in _RUNS.finditer(normalise(text)):
-        run = m.group()
-        if m.group(1) is not None:
-            tokens += [run[i : i + 2] for i in range(len(run) - 1)]
-            tokens.append(run[-1])
+    for hangul, word in _RUNS.findall(normalise(text)):  # hot: every paper at ingest
+        if hangul:
+            if len(hangul) > 1:
+                tokens += [hangul[i : i + 2] for i in range(len(hangul) - 1)]
+            tokens.append(hangul[-1])
         else:
-            tokens.append(_NOT_PLAIN.sub(_escape, run))
+            tokens.append(word if _PLAIN.match(word) else _NOT_PLAIN.sub(_escape, word))
     return tokens
 
 
