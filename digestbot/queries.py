@@ -202,14 +202,18 @@ async def subscribe(
     *,
     push_time: str | None = None,
     top_n: int | None = None,
+    timezone: str | None = None,
 ) -> SubscriptionView:
-    """Start (or restart) the push; given values replace the stored ones."""
+    """Start (or restart) the push; given values replace the stored ones (``timezone``: an
+    IANA name, checked by the caller)."""
     sub = await _get_or_create(session, chat_id, thread_id, settings)
     sub.active = True
     if push_time is not None:
         sub.push_time = push_time
     if top_n is not None:
         sub.top_n = top_n
+    if timezone is not None:
+        sub.timezone = timezone
     await session.flush()
     return _view(sub)
 

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from digestbot import queries
 from digestbot.bot.app import build_application, running
 from digestbot.config import Settings, load_settings
 from digestbot.delivery.engine import DeliveryEngine, make_bot
@@ -270,6 +271,23 @@ async def test_each_target_gets_its_push_once_however_often_ticks_run(
     assert channel.message_thread_id is None
     assert "Paper number 2 " in channel.text and "Paper number 3 " not in channel.text  # top_n 2
     assert botapi.sent_to(USER_NY) == []
+
+
+async def test_a_zone_chosen_with_subscribe_sets_when_the_push_is_due(
+    botapi: FakeBotAPI, db_url: str, sessions: Sessions
+) -> None:
+    settings = make_settings(botapi, db_url)  # default zone Asia/Seoul
+    await store_sample_digest(sessions, DAY, papers=3)
+    async with sessions.begin() as session:
+        await queries.ensure_chat(session, 2001, "private", "Berlin", "en")
+        await queries.subscribe(
+            session, 2001, 0, settings, push_time="07:30", timezone="Europe/Berlin"
+        )
+    berlin = ZoneInfo("Europe/Berlin")
+    assert await push_tick(sessions, settings, at(SEOUL, 2025, 5, 9, 7, 30)) == 0
+    assert await push_tick(sessions, settings, at(berlin, 2025, 5, 9, 7, 29)) == 0
+    assert await push_tick(sessions, settings, at(berlin, 2025, 5, 9, 7, 30)) == 1
+    assert await deliveries(sessions) == [("push:2025-05-09:2001:0", "pending")]
 
 
 async def test_a_digest_that_appears_after_the_push_time_goes_out_then(

@@ -6,7 +6,9 @@ example) for input it cannot understand; the handler turns it into one friendly 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -21,6 +23,7 @@ TOP_MAX = 20
 SUBSCRIBE_MAX = 20
 RANK_MAX = 999
 SEARCH_MAX_CHARS = 500
+SUBSCRIBE_EXAMPLE = "/subscribe 08:00 5 Asia/Seoul"
 
 # 2502.11089, 2502.11089v2, arXiv:2502.11089
 _ARXIV_ID = re.compile(r"^(?:arxiv:\s*)?(\d{4}\.\d{4,5})(?:v\d+)?$", re.IGNORECASE)
@@ -36,6 +39,8 @@ _DATE_LIKE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 _WEEK = {"week", "주", "주간", "1w"}
 _MONTH = {"month", "월", "월간", "1m"}
+# names in the zone database that are not places a subscriber lives in
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
 
 class BadCommandArgument(BadArgument):
@@ -153,22 +158,57 @@ def parse_paper_ref(args: Sequence[str]) -> str | int:
     raise BadCommandArgument("arg.bad_paper", example, value=shown(value))
 
 
-def parse_subscribe(args: Sequence[str]) -> tuple[str | None, int | None]:
-    """``/subscribe [HH:MM] [N]`` (either order) → (push time "HH:MM", number of papers)."""
-    example = "/subscribe 08:00 5"
+@dataclass(frozen=True, slots=True)
+class SubscribeRequest:
+    """What ``/subscribe`` was given; None = keep the stored (or default) value."""
+
+    push_time: str | None = None
+    top_n: int | None = None
+    timezone: str | None = None
+
+
+def parse_subscribe(args: Sequence[str]) -> SubscribeRequest:
+    """``/subscribe [HH:MM] [N] [Area/City]`` (any order) → push time "HH:MM", number of
+    papers and IANA time zone (canonical spelling)."""
+    example = SUBSCRIBE_EXAMPLE
     push_time: str | None = None
     count: int | None = None
+    zone: str | None = None
     for arg in args:
         value = arg.strip()
         if re.fullmatch(r"[+-]?\d+", value):
             if count is not None:
                 raise BadCommandArgument("arg.too_many", example, value=shown(value))
             count = _count(value, SUBSCRIBE_MAX, example)
+        elif value[:1].isalpha():
+            if zone is not None:
+                raise BadCommandArgument("arg.too_many", example, value=shown(value))
+            zone = parse_timezone(value, example)
         elif push_time is None:
             push_time = parse_time(value, example)
         else:
             raise BadCommandArgument("arg.too_many", example, value=shown(value))
-    return push_time, count
+    return SubscribeRequest(push_time, count, zone)
+
+
+@functools.cache
+def _zones() -> dict[str, str]:
+    """Every IANA zone name this system knows, by its lowercase spelling."""
+    names = zoneinfo.available_timezones() - _NOT_ZONES
+    return {name.lower(): name for name in sorted(names)} | {"utc": "UTC"}
+
+
+def parse_timezone(value: str, example: str = SUBSCRIBE_EXAMPLE) -> str:
+    """An IANA time zone (``Europe/Berlin``, ``europe/berlin``, ``UTC``) → its canonical
+    name; anything else is a ``BadCommandArgument``."""
+    name = _zones().get(value.strip().lower())
+    if name is None:
+        raise BadCommandArgument("arg.bad_timezone", example, value=shown(value))
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise BadCommandArgument("arg.bad_timezone", example, value=shown(value)) from None
+    return name
 
 
 def parse_time(value: str, example: str = "/subscribe 08:00") -> str:

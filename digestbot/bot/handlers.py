@@ -224,7 +224,7 @@ async def paper_command(update: Update, context: Context, turn: Turn) -> None:
 
 @command
 async def subscribe_command(update: Update, context: Context, turn: Turn) -> None:
-    push_time, top_n = args.parse_subscribe(context.args or [])
+    request = args.parse_subscribe(context.args or [])
     if not await may_change_chat(update, context):
         await reply(update, t(turn.lang, "sub.admins_only"))
         return
@@ -234,8 +234,9 @@ async def subscribe_command(update: Update, context: Context, turn: Turn) -> Non
             turn.chat.id,
             turn.thread_id,
             turn.res.settings,
-            push_time=push_time,
-            top_n=top_n,
+            push_time=request.push_time,
+            top_n=request.top_n,
+            timezone=request.timezone,
         )
     await reply(
         update,

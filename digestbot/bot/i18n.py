@@ -16,7 +16,7 @@ COMMANDS: Final = (
     ("top", "/top 10 week"),
     ("search", "/search diffusion"),
     ("paper", "/paper 2502.11089"),
-    ("subscribe", "/subscribe 08:00 5"),
+    ("subscribe", "/subscribe 08:00 5 Asia/Seoul"),
     ("unsubscribe", "/unsubscribe"),
     ("settings", "/settings"),
     ("help", "/help"),
@@ -30,7 +30,7 @@ _KO: dict[str, str] = {
     "cmd.top": "기간별 추천 수 상위 논문 (N, 날짜, week, month)",
     "cmd.search": "제목·저자·요약 전문 검색",
     "cmd.paper": "논문 하나 자세히 보기 (arXiv id 또는 오늘 순위)",
-    "cmd.subscribe": "매일 아침 상위 N편 받기 (HH:MM N)",
+    "cmd.subscribe": "매일 아침 상위 N편 받기 (HH:MM N 시간대)",
     "cmd.unsubscribe": "아침 알림 중지 (설정은 유지)",
     "cmd.settings": "알림 시간, 편수, 섹션, 언어 설정",
     "help.intro": (
@@ -133,6 +133,9 @@ _KO: dict[str, str] = {
     "arg.no_paper": "어떤 논문인지 알려 주세요.",
     "arg.bad_rank": "오늘 다이제스트에는 {value}위가 없습니다 (1–{high}위).",
     "arg.bad_time": "{value}은(는) 시각이 아닙니다. HH:MM 형식으로 쓰세요.",
+    "arg.bad_timezone": (
+        "{value}은(는) 시간대가 아닙니다. Asia/Seoul, Europe/Berlin, UTC 같은 이름을 쓰세요."
+    ),
     "arg.no_query": "검색어를 입력해 주세요.",
     "arg.bad_day": "{value}은(는) 날짜가 아닙니다. YYYY-MM-DD 형식으로 쓰세요.",
     "arg.bad_chat": "{value}은(는) 채팅 id(숫자), @채널, all 중 어느 것도 아닙니다.",
@@ -147,7 +150,7 @@ _EN: dict[str, str] = {
     "cmd.top": "top-voted papers (N, a date, week, month)",
     "cmd.search": "full-text search over titles, authors, summaries",
     "cmd.paper": "one paper in full (arXiv id or today's rank)",
-    "cmd.subscribe": "get the top N every morning (HH:MM N)",
+    "cmd.subscribe": "get the top N every morning (HH:MM N time zone)",
     "cmd.unsubscribe": "stop the morning push (settings are kept)",
     "cmd.settings": "push time, count, sections, language",
     "help.intro": (
@@ -243,6 +246,9 @@ _EN: dict[str, str] = {
     "arg.no_paper": "Which paper? Give an arXiv id or a rank.",
     "arg.bad_rank": "Today's digest has no rank {value} (1–{high}).",
     "arg.bad_time": "{value} is not a time: use HH:MM.",
+    "arg.bad_timezone": (
+        "{value} is not a time zone: use a name such as Asia/Seoul, Europe/Berlin or UTC."
+    ),
     "arg.no_query": "What should I search for?",
     "arg.bad_day": "{value} is not a date: use YYYY-MM-DD.",
     "arg.bad_chat": "{value} is not a chat id, a @channel or all.",

@@ -10,6 +10,7 @@ from digestbot.bot import keyboards
 from digestbot.bot.args import (
     BadCommandArgument,
     Period,
+    SubscribeRequest,
     TopRequest,
     date_in_digits,
     parse_date,
@@ -132,13 +133,19 @@ def test_paper_needs_exactly_one_argument() -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ([], (None, None)),
-        (["7:30"], ("07:30", None)),
-        (["21:05", "3"], ("21:05", 3)),
-        (["10", "06:00"], ("06:00", 10)),
+        ([], SubscribeRequest()),
+        (["7:30"], SubscribeRequest("07:30")),
+        (["21:05", "3"], SubscribeRequest("21:05", 3)),
+        (["10", "06:00"], SubscribeRequest("06:00", 10)),
+        (["Europe/Berlin"], SubscribeRequest(timezone="Europe/Berlin")),
+        (["america/new_york"], SubscribeRequest(timezone="America/New_York")),
+        (["utc"], SubscribeRequest(timezone="UTC")),
+        (["07:30", "5", "Europe/Berlin"], SubscribeRequest("07:30", 5, "Europe/Berlin")),
+        (["Asia/Tokyo", "07:30", "5"], SubscribeRequest("07:30", 5, "Asia/Tokyo")),
+        (["5", "asia/kolkata", "6:15"], SubscribeRequest("06:15", 5, "Asia/Kolkata")),
     ],
 )
-def test_subscribe_arguments(args: list[str], expected: tuple[str | None, int | None]) -> None:
+def test_subscribe_arguments(args: list[str], expected: SubscribeRequest) -> None:
     assert parse_subscribe(args) == expected
 
 
@@ -150,12 +157,25 @@ def test_subscribe_arguments(args: list[str], expected: tuple[str | None, int | 
         (["0"], "arg.bad_count"),
         (["99"], "arg.bad_count"),
         (["08:00", "5", "6"], "arg.too_many"),
+        (["Mars/Olympus_Mons"], "arg.bad_timezone"),
+        (["Seoul"], "arg.bad_timezone"),
+        (["localtime"], "arg.bad_timezone"),
+        (["Europe/Berlin", "UTC"], "arg.too_many"),
+        (["08:00", "09:00"], "arg.too_many"),
+        (["08:00", "5", "Asia/Seoul", "6"], "arg.too_many"),
     ],
 )
 def test_bad_subscribe_arguments(args: list[str], key: str) -> None:
     with pytest.raises(BadCommandArgument) as info:
         parse_subscribe(args)
     assert info.value.key == key
+
+
+def test_a_bad_time_zone_is_explained_with_an_example() -> None:
+    with pytest.raises(BadCommandArgument) as info:
+        parse_subscribe(["08:00", "Mars/Olympus_Mons"])
+    assert str(info.value.params["value"]) == "Mars/Olympus_Mons"
+    assert info.value.example == "/subscribe 08:00 5 Asia/Seoul"
 
 
 def test_search_words() -> None:

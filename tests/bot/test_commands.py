@@ -45,7 +45,7 @@ async def test_start_and_help_list_every_command_with_an_example(bot: Driver) ->
         "/top 10 week",
         "/search diffusion",
         "/paper 2502.11089",
-        "/subscribe 08:00 5",
+        "/subscribe 08:00 5 Asia/Seoul",
         "/unsubscribe",
         "/settings",
     ):
@@ -133,7 +133,13 @@ BAD_INPUT = [
     ("/search", "검색어를 입력해 주세요. 예: <code>/search diffusion</code>"),
     (
         "/subscribe 25:00",
-        "25:00은(는) 시각이 아닙니다. HH:MM 형식으로 쓰세요. 예: <code>/subscribe 08:00 5</code>",
+        "25:00은(는) 시각이 아닙니다. HH:MM 형식으로 쓰세요. "
+        "예: <code>/subscribe 08:00 5 Asia/Seoul</code>",
+    ),
+    (
+        "/subscribe 08:00 Mars/Base",
+        "Mars/Base은(는) 시간대가 아닙니다. Asia/Seoul, Europe/Berlin, UTC 같은 이름을 쓰세요. "
+        "예: <code>/subscribe 08:00 5 Asia/Seoul</code>",
     ),
     (
         "/frobnicate",
@@ -279,6 +285,31 @@ async def test_subscribe_in_private_and_unsubscribe_keeps_the_settings(
     assert one(await bot.send("/unsubscribe")).startswith("구독하고 있지 않습니다.")
     assert "상위 3편" in one(await bot.send("/subscribe"))
     assert (await subscription(engine, USER)).active
+
+
+async def test_subscribe_with_a_time_zone_stores_it_and_shows_it(
+    bot: Driver, engine: AsyncEngine
+) -> None:
+    text = one(await bot.send("/subscribe 07:30 3 Europe/Berlin"))
+    assert text == "✅ 구독했습니다: 매일 07:30 (Europe/Berlin)에 상위 3편을 보내 드립니다."
+    sub = await subscription(engine, USER)
+    assert (sub.active, sub.push_time, sub.top_n, sub.timezone) == (
+        True,
+        "07:30",
+        3,
+        "Europe/Berlin",
+    )
+    assert "알림 시간: 07:30 (Europe/Berlin)" in one(await bot.send("/settings"))
+    # a later /subscribe with only a zone keeps the time and count; the case is fixed
+    assert "매일 07:30 (America/New_York)에 상위 3편" in one(
+        await bot.send("/subscribe america/new_york")
+    )
+    sub = await subscription(engine, USER)
+    assert (sub.push_time, sub.top_n, sub.timezone) == ("07:30", 3, "America/New_York")
+    # a bad zone changes nothing
+    assert "시간대가 아닙니다" in one(await bot.send("/subscribe 06:00 Nowhere/Land"))
+    sub = await subscription(engine, USER)
+    assert (sub.push_time, sub.timezone) == ("07:30", "America/New_York")
 
 
 async def test_group_subscription_needs_an_administrator(bot: Driver, engine: AsyncEngine) -> None:
