@@ -208,14 +208,7 @@ async def subscribe(
     IANA name, checked by the caller)."""
     sub = await _get_or_create(session, chat_id, thread_id, settings)
     sub.active = True
-    if push_time is not None:
-        sub.push_time = push_time
-    if top_n is not None:
-        sub.top_n = top_n
-    if timezone is not None:
-        sub.timezone = timezone
-    await session.flush()
-    return _view(sub)
+    return await _apply(session, sub, push_time=push_time, top_n=top_n, timezone=timezone)
 
 
 async def unsubscribe(session: AsyncSession, chat_id: int, thread_id: int) -> bool:
@@ -240,10 +233,27 @@ async def change_subscription(
 ) -> SubscriptionView:
     """Change one setting; a chat without a subscription gets an inactive one holding it."""
     sub = await _get_or_create(session, chat_id, thread_id, settings)
+    return await _apply(
+        session, sub, push_time=push_time, top_n=top_n, toggle_section=toggle_section
+    )
+
+
+async def _apply(
+    session: AsyncSession,
+    sub: m.Subscription,
+    *,
+    push_time: str | None = None,
+    top_n: int | None = None,
+    timezone: str | None = None,
+    toggle_section: str | None = None,
+) -> SubscriptionView:
+    """Store the settings that were given; None leaves one as it is."""
     if push_time is not None:
         sub.push_time = push_time
     if top_n is not None:
         sub.top_n = top_n
+    if timezone is not None:
+        sub.timezone = timezone
     if toggle_section is not None:
         sub.sections = toggled_sections(sub.sections, toggle_section)
     await session.flush()
