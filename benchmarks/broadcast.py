@@ -30,7 +30,8 @@ if str(ROOT) not in sys.path:
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E402
 
 from digestbot.config import load_settings  # noqa: E402
-from digestbot.delivery.engine import DeliveryEngine, limits_from_settings, make_bot  # noqa: E402
+from digestbot.delivery.client import make_bot  # noqa: E402
+from digestbot.delivery.engine import DeliveryEngine, limits_from_settings  # noqa: E402
 from digestbot.delivery.enqueue import enqueue_broadcast  # noqa: E402
 from digestbot.store.db import create_engine, session_factory  # noqa: E402
 from digestbot.store.migrate import upgrade  # noqa: E402

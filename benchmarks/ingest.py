@@ -22,8 +22,8 @@ from sqlalchemy import text
 
 from benchmarks.synthetic import synthetic_archive
 from digestbot.digest.parser import parse_digest
-from digestbot.digest.source import FolderSource
-from digestbot.ingest import ingest_day
+from digestbot.digest.sources import FolderSource
+from digestbot.services.ingest import ingest_day
 from digestbot.store.db import create_engine, session_factory
 from digestbot.store.migrate import upgrade
 

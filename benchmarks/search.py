@@ -8,7 +8,7 @@ and one synthetic day per ~60 papers, written through the real store (``store_di
 one transaction per day, which also indexes). Queries come in five classes drawn from
 the samples' own text. Latency = one ``search_papers`` call (count, first page of 10 and
 the papers' rows). Agreement = the total and the first page equal what the brute-force
-reference (``digestbot.search_query.matches`` and the documented order) gives.
+reference (``digestbot.search.query.matches`` and the documented order) gives.
 
 PostgreSQL: ``DIGESTBOT_TEST_POSTGRES_URL`` or postgresql+asyncpg://postgres@127.0.0.1:5432/test;
 a schema of its own is made and dropped. Skipped with a message when unreachable.
@@ -34,20 +34,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from digestbot.digest.model import Digest, Paper
 from digestbot.digest.parser import parse_digest
-from digestbot.search_query import (
-    Query,
-    matches,
-    matches_head,
-    normalise,
-    parse_query,
-    runs,
-    sort_key,
-)
+from digestbot.search.engine import search_papers
+from digestbot.search.query import Query, normalise, parse_query, runs
+from digestbot.search.reference import matches, matches_head
+from digestbot.search.tokens import sort_key
+from digestbot.services.ingest import write_day
 from digestbot.store import models as m
-from digestbot.store.archive import store_digest
 from digestbot.store.db import create_engine, session_factory
 from digestbot.store.migrate import upgrade
-from digestbot.store.search import search_papers
 
 SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "digests"
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -107,7 +101,7 @@ async def build(
         )
         digest = Digest(date=day_replicas[0].day, papers=papers, source="benchmark")
         async with sessions.begin() as session:
-            await store_digest(session, digest, "0" * 64)
+            await write_day(session, digest, "0" * 64)
 
 
 def make_queries(bases: list[Paper], per_class: int, seed: int) -> dict[str, list[str]]:

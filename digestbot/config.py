@@ -1,11 +1,12 @@
-"""Settings: ``config/digestbot.toml`` holds the documented defaults, ``DIGESTBOT_*``
-environment variables override them. Nothing is read at import time: call
-``load_settings()`` (or ``get_settings()`` for the cached copy)."""
+"""Settings: ``digestbot/data/digestbot.toml`` (shipped in the package) holds the
+documented defaults, ``DIGESTBOT_*`` environment variables override them. Nothing is
+read at import time: call ``load_settings()`` (or ``get_settings()`` for the cached copy)."""
 
 from __future__ import annotations
 
 import os
 import re
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,11 +20,21 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from digestbot.clock import parse_hhmm
 from digestbot.errors import ConfigError
+from digestbot.packaged import default_config_file
+
+
+class Language(StrEnum):
+    """The UI languages: Korean (the default) and English."""
+
+    KO = "ko"
+    EN = "en"
+
+
+LANGUAGES: tuple[Language, ...] = tuple(Language)
 
 CONFIG_FILE_ENV = "DIGESTBOT_CONFIG"
-DEFAULT_CONFIG_FILE = Path(__file__).resolve().parent.parent / "config" / "digestbot.toml"
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 
 
@@ -46,7 +57,7 @@ class Settings(BaseSettings):
     source_timeout: float = Field(15.0, gt=0)
     source_retries: int = Field(3, ge=0, le=10)
     admins: Annotated[list[int], NoDecode] = Field(default_factory=list)
-    language: str = "ko"
+    language: Language = Language.KO
     timezone: str = "Asia/Seoul"
     push_time: str = "08:00"
     top_n: int = Field(5, ge=1, le=50)
@@ -76,7 +87,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        path = Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+        path = Path(os.environ.get(CONFIG_FILE_ENV) or default_config_file())
         if CONFIG_FILE_ENV in os.environ and not path.is_file():
             raise ConfigError(CONFIG_FILE_ENV, f"no such file: {path}")
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
@@ -92,14 +103,15 @@ class Settings(BaseSettings):
     @field_validator("push_time", "ingest_time", "ingest_cutoff")
     @classmethod
     def _hhmm(cls, value: str) -> str:
-        if not _HHMM.match(value):
-            raise ValueError("expected a time as HH:MM, e.g. 08:00")
-        return value
+        try:
+            return f"{parse_hhmm(value):%H:%M}"
+        except ValueError:
+            raise ValueError("expected a time as HH:MM, e.g. 08:00") from None
 
-    @field_validator("language")
+    @field_validator("language", mode="before")
     @classmethod
-    def _language(cls, value: str) -> str:
-        if value not in ("ko", "en"):
+    def _language(cls, value: Any) -> Any:
+        if value not in LANGUAGES:
             raise ValueError('expected "ko" or "en"')
         return value
 

@@ -8,7 +8,7 @@ DigestbotError
  └── BadArgument            a user's command argument cannot be understood
 
 Telegram's own errors are mapped to delivery actions in one place,
-``digestbot.delivery.errors``; they are not part of this tree.
+``digestbot.delivery.telegram_errors``; they are not part of this tree.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Logging: one line per event on stderr, and never the bot token.
 
 ``configure_logging(settings)`` is called once by every entry point; when a token is
-configured it is redacted from every record that reaches a handler."""
+configured it is redacted from every record that reaches a handler. ``redact`` is the
+one function that takes a token out of a text (log records, errors, stored reasons)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,17 @@ import logging
 import sys
 
 from digestbot.config import Settings
+
+
+def redact(text: str, token: str | None) -> str:
+    """``text`` without ``token`` (nor its secret half, after the colon)."""
+    if not token:
+        return text
+    text = text.replace(token, "<token>")
+    _, _, secret = token.partition(":")
+    if len(secret) >= 8:
+        text = text.replace(secret, "<token>")
+    return text
 
 
 class RedactSecret(logging.Filter):
@@ -21,11 +33,12 @@ class RedactSecret(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if self.secret in message:
-            record.msg, record.args = message.replace(self.secret, "<token>"), None
+        cleaned = redact(message, self.secret)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
         if record.exc_info and record.exc_info[1] is not None:
             text = record.exc_text or logging.Formatter().formatException(record.exc_info)
-            record.exc_text = text.replace(self.secret, "<token>")
+            record.exc_text = redact(text, self.secret)
         return True
 
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from digestbot.packaged import sample_digests
 from digestbot.store.db import create_engine, session_factory
 from digestbot.store.migrate import upgrade
 from tests.support.botapi import FakeBotAPI
@@ -19,8 +20,7 @@ from tests.support.botapi import FakeBotAPI
 POSTGRES_URL = os.environ.get("DIGESTBOT_TEST_POSTGRES_URL", "")
 # python-telegram-bot warns (an error under pytest) on int retry_after unless opted in
 os.environ.setdefault("PTB_TIMEDELTA", "true")
-FIXTURES = Path(__file__).parent / "fixtures"
-DIGESTS = FIXTURES / "digests"
+DIGESTS = sample_digests()
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),

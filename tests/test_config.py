@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from digestbot.config import CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE, Settings, load_settings
+from digestbot.config import CONFIG_FILE_ENV, Settings, load_settings
 from digestbot.errors import ConfigError
+from digestbot.packaged import default_config_file
 
 SECRET = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ-0123456789"
 
@@ -22,7 +23,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_documented_defaults_match_the_built_in_ones(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    assert DEFAULT_CONFIG_FILE.is_file()
+    assert default_config_file().is_file()
     from_file = load_settings()
     empty = tmp_path / "empty.toml"
     empty.write_text("# nothing: the built-in defaults\n")

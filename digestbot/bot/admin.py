@@ -1,6 +1,6 @@
 """Admin commands for the user ids in ``DIGESTBOT_ADMINS``: /repost, /ingest, /stats,
 /broadcast. Everyone else is told the command is for admins. Thin, like the other
-handlers: the work is in ``digestbot.admin_ops`` and the delivery engine.
+handlers: the work is in ``digestbot.services.admin`` and the delivery engine.
 
 Sending to every subscriber (``/repost … all``, ``/broadcast``) waits for a button press;
 the pending action is kept in memory under a short id, which is also the request id of
@@ -16,62 +16,27 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from digestbot import admin_ops
-from digestbot.bot import args, handlers, render
-from digestbot.bot.handlers import Context, Turn, reply
-from digestbot.bot.i18n import t
+from digestbot.bot.context import Context, Turn, command, edit_or_ignore_unchanged, reply
+from digestbot.bot.memory import PendingAction, PendingKind
+from digestbot.clock import local_today, utcnow
 from digestbot.delivery.enqueue import enqueue_broadcast, new_request_id
-from digestbot.scheduler import runtime_of, utcnow
+from digestbot.present import args
+from digestbot.present.html import esc
+from digestbot.present.i18n import t
+from digestbot.present.stats import render_stats
+from digestbot.services import admin as admin_ops
+from digestbot.services.ingest import ingest_day
 
 log = logging.getLogger(__name__)
 
-PENDING = "admin_pending"
-CONFIRM_TTL = 15 * 60.0
 BROADCAST_EXAMPLE = "/broadcast 오늘은 점검이 있습니다"
 PREVIEW_CHARS = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class PendingAction:
-    kind: str  # repost | broadcast
-    admin_id: int
-    lang: str
-    day: dt.date | None = None
-    text: str = ""
-    created: float = 0.0
-
-
-class PendingActions:
-    """Confirmations waiting for a button press; ``take`` hands each out once."""
-
-    def __init__(self, ttl: float = CONFIRM_TTL) -> None:
-        self.ttl = ttl
-        self._items: dict[str, PendingAction] = {}
-
-    def add(self, action: PendingAction) -> str:
-        now = time.monotonic()
-        self._items = {k: v for k, v in self._items.items() if now - v.created < self.ttl}
-        key = new_request_id()
-        self._items[key] = action
-        return key
-
-    def take(self, key: str) -> PendingAction | None:
-        action = self._items.pop(key, None)
-        if action is None or time.monotonic() - action.created >= self.ttl:
-            return None
-        return action
-
-
-def pending(context: Context) -> PendingActions:
-    return cast(PendingActions, context.bot_data.setdefault(PENDING, PendingActions()))
 
 
 def confirm_keyboard(key: str, lang: str) -> InlineKeyboardMarkup:
@@ -104,11 +69,11 @@ def admin_command(handler: AdminCommand) -> Callable[[Update, Context], Coroutin
             return
         await handler(update, context, turn)
 
-    return handlers.command(guarded)
+    return command(guarded)
 
 
 def _wake_engine(context: Context) -> None:
-    runtime = runtime_of(context.bot_data)
+    runtime = context.bot_data.runtime
     if runtime is not None:
         runtime.engine.notify()
 
@@ -125,7 +90,7 @@ async def _resolve_chat(context: Context, target: int | str) -> int:
 
 @admin_command
 async def repost_command(update: Update, context: Context, turn: Turn) -> None:
-    request = admin_ops.parse_repost(context.args or [])
+    request = args.parse_repost(context.args or [])
     res = turn.res
     async with res.sessions() as session:
         day, papers = await admin_ops.repost_day(session, request.day)
@@ -137,9 +102,11 @@ async def repost_command(update: Update, context: Context, turn: Turn) -> None:
         await reply(update, t(turn.lang, "admin.no_digest", day=day.isoformat()))
         return
     admin_id = _user_id(update) or 0
-    if request.target == admin_ops.ALL:
-        key = pending(context).add(
-            PendingAction("repost", admin_id, turn.lang, day=day, created=time.monotonic())
+    if request.target == args.ALL:
+        key = context.bot_data.pending.add(
+            PendingAction(
+                PendingKind.REPOST, admin_id, turn.lang, day=day, created=time.monotonic()
+            )
         )
         log.info("admin %s: /repost %s all asks for confirmation (%s)", admin_id, day, key)
         await reply(
@@ -159,8 +126,8 @@ async def repost_command(update: Update, context: Context, turn: Turn) -> None:
                 t(
                     turn.lang,
                     "admin.chat_unknown",
-                    chat=render.esc(request.target),
-                    reason=render.esc(str(exc)),
+                    chat=esc(request.target),
+                    reason=esc(str(exc)),
                 ),
             )
             return
@@ -193,8 +160,10 @@ async def broadcast_command(update: Update, context: Context, turn: Turn) -> Non
     async with turn.res.sessions() as session:
         subscriptions = await admin_ops.count_subscriptions(session)
     admin_id = _user_id(update) or 0
-    key = pending(context).add(
-        PendingAction("broadcast", admin_id, turn.lang, text=text, created=time.monotonic())
+    key = context.bot_data.pending.add(
+        PendingAction(
+            PendingKind.BROADCAST, admin_id, turn.lang, text=text, created=time.monotonic()
+        )
     )
     log.info(
         "admin %s: /broadcast of %d characters asks for confirmation (%s)",
@@ -205,7 +174,7 @@ async def broadcast_command(update: Update, context: Context, turn: Turn) -> Non
     preview = text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
     await reply(
         update,
-        t(turn.lang, "admin.broadcast.confirm", n=subscriptions, text=render.esc(preview)),
+        t(turn.lang, "admin.broadcast.confirm", n=subscriptions, text=esc(preview)),
         confirm_keyboard(key, turn.lang),
     )
 
@@ -217,7 +186,7 @@ async def ingest_command(update: Update, context: Context, turn: Turn) -> None:
     (``Application.create_task``: its errors reach the error handler with this update, and
     ``Application.stop`` waits for it)."""
     res = turn.res
-    day = admin_ops.parse_ingest(context.args or [], admin_ops.local_today(res.settings, utcnow()))
+    day = args.parse_ingest(context.args or [], local_today(res.settings.timezone, utcnow()))
     log.info("admin %s: /ingest %s", _user_id(update), day)
     await reply(update, t(turn.lang, "admin.ingest.started", day=day.isoformat()))
     context.application.create_task(
@@ -227,12 +196,10 @@ async def ingest_command(update: Update, context: Context, turn: Turn) -> None:
 
 async def _ingest_and_report(update: Update, context: Context, turn: Turn, day: dt.date) -> None:
     res = turn.res
-    runtime = runtime_of(context.bot_data)
+    runtime = context.bot_data.runtime
     if runtime is not None:
         result = await runtime.ingest.run_now(day)
     else:
-        from digestbot.ingest import ingest_day
-
         result = await ingest_day(res.sessions, res.source, day)
     log.info("admin %s: /ingest %s: %s %s", _user_id(update), day, result.status, result.message)
     await reply(
@@ -242,7 +209,7 @@ async def _ingest_and_report(update: Update, context: Context, turn: Turn, day: 
             f"admin.ingest.{result.status}",
             day=day.isoformat(),
             n=result.papers,
-            message=render.esc(result.message[:500]),
+            message=esc(result.message[:500]),
         ),
     )
 
@@ -253,7 +220,7 @@ async def stats_command(update: Update, context: Context, turn: Turn) -> None:
     async with res.sessions() as session:
         stats = await admin_ops.collect_stats(session, res.settings, utcnow())
     log.info("admin %s: /stats", _user_id(update))
-    await reply(update, admin_ops.render_stats(stats, turn.lang, ZoneInfo(res.settings.timezone)))
+    await reply(update, render_stats(stats, turn.lang, ZoneInfo(res.settings.timezone)))
 
 
 # --------------------------------------------------------------------------- buttons
@@ -265,12 +232,12 @@ async def on_confirm(update: Update, context: Context) -> None:
     if query is None or query.data is None:
         return
     _, answer, key = [*query.data.split(":", 2), "", ""][:3]
-    res = handlers.resources(context)
+    res = context.bot_data.resources
     user_id = _user_id(update)
     if not res.settings.is_admin(user_id):
         await query.answer(t(res.settings.language, "admin.refused"), show_alert=True)
         return
-    action = pending(context).take(key)
+    action = context.bot_data.pending.take(key)
     if action is None:
         await query.answer(t(res.settings.language, "admin.expired"), show_alert=True)
         return
@@ -281,7 +248,7 @@ async def on_confirm(update: Update, context: Context) -> None:
         await _show_outcome(update, t(lang, "admin.cancelled"))
         return
     async with res.sessions.begin() as session:
-        if action.kind == "repost" and action.day is not None:
+        if action.kind is PendingKind.REPOST and action.day is not None:
             queued = await admin_ops.queue_repost(session, res.settings, action.day, key)
             done = t(lang, "admin.repost.queued", day=action.day.isoformat(), n=queued)
         else:
@@ -298,19 +265,16 @@ async def _show_outcome(update: Update, text: str) -> None:
     old, deleted), as a new message, so the admin always learns it."""
     assert update.callback_query is not None
     try:
-        await handlers.edit_or_ignore_unchanged(update.callback_query, text)
+        await edit_or_ignore_unchanged(update.callback_query, text)
     except TelegramError:
         await reply(update, text)  # the helper logged the failure
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Add the admin commands and their confirmation buttons (before the catch-alls)."""
-    only_messages = filters.UpdateType.MESSAGE
-    for name, callback in {
-        "repost": repost_command,
-        "ingest": ingest_command,
-        "stats": stats_command,
-        "broadcast": broadcast_command,
-    }.items():
-        app.add_handler(CommandHandler(name, callback, filters=only_messages))
-    app.add_handler(CallbackQueryHandler(on_confirm, pattern=r"^a:(ok|no):"))
+# the admin commands, by name (wired by ``digestbot.bot.app``, before the catch-alls)
+COMMANDS: dict[str, Callable[[Update, Context], Coroutine[Any, Any, None]]] = {
+    "repost": repost_command,
+    "ingest": ingest_command,
+    "stats": stats_command,
+    "broadcast": broadcast_command,
+}
+CONFIRM_PATTERN = r"^a:(ok|no):"

@@ -1,9 +1,10 @@
 """The one factory that builds the bot, and the loop that runs it.
 
 ``build_application(settings)`` wires everything: the token and the Bot API URL from
-settings, every handler and the error handler, and the resources (database, HTTP client)
-opened in ``post_init`` and closed in ``post_shutdown``. ``running(app)`` starts and stops
-it (tests use it too); ``run_bot(settings)`` is what ``digestbot run`` calls."""
+settings, the typed ``BotData``, every handler and the error handler, and the resources
+(database, HTTP client) opened in ``post_init`` and closed in ``post_shutdown``.
+``running(app)`` starts and stops it (tests use it too); ``run_bot(settings)`` is what
+``digestbot run`` calls."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import re
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, LinkPreviewOptions
@@ -23,38 +23,28 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     Defaults,
-    ExtBot,
     InlineQueryHandler,
-    JobQueue,
     MessageHandler,
     filters,
 )
 
-from digestbot import scheduler
-from digestbot.bot import admin, handlers
-from digestbot.bot.i18n import COMMANDS, t
-from digestbot.config import Settings
-from digestbot.delivery.errors import startup_error
+from digestbot.bot import admin, callbacks, commands, inline, runtime, settings_menu
+from digestbot.bot.context import CONTEXT_TYPES, BotApp
+from digestbot.bot.error_handler import on_error
+from digestbot.config import LANGUAGES, Language, Settings
+from digestbot.delivery.telegram_errors import initialize_safely
 from digestbot.errors import ConfigError
 from digestbot.logs import hide_token
-from digestbot.resources import open_resources
+from digestbot.present.callbacks import NOOP_PATTERN, PATTERNS, Prefix
+from digestbot.present.i18n import COMMANDS, t
+from digestbot.services.resources import open_resources
 
 log = logging.getLogger(__name__)
 
-BotApp = Application[
-    ExtBot[None],
-    ContextTypes.DEFAULT_TYPE,
-    dict[Any, Any],
-    dict[Any, Any],
-    dict[Any, Any],
-    JobQueue[ContextTypes.DEFAULT_TYPE],
-]
+__all__ = ["BotApp", "build_application", "run_bot", "running"]
 
-SETTINGS = "settings"
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
-EXIT_STACK = "exit_stack"
 
 
 def build_application(settings: Settings) -> BotApp:
@@ -68,6 +58,7 @@ def build_application(settings: Settings) -> BotApp:
         .token(token)
         .base_url(f"{settings.api_url}/bot")
         .base_file_url(f"{settings.api_url}/file/bot")
+        .context_types(CONTEXT_TYPES)
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -79,7 +70,7 @@ def build_application(settings: Settings) -> BotApp:
         .post_shutdown(_post_shutdown)
         .build()
     )
-    app.bot_data[SETTINGS] = settings
+    app.bot_data.settings_ = settings
     _register(app)
     return app
 
@@ -89,46 +80,60 @@ def _register(app: BotApp) -> None:
     # a channel subscribes too: its commands arrive as channel posts, written by the
     # channel itself (only its administrators can post). Admin commands need a user.
     messages_and_posts = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
-    commands = {
-        "start": handlers.help_command,
-        "help": handlers.help_command,
-        "today": handlers.today_command,
-        "top": handlers.top_command,
-        "search": handlers.search_command,
-        "paper": handlers.paper_command,
-        "subscribe": handlers.subscribe_command,
-        "unsubscribe": handlers.unsubscribe_command,
-        "settings": handlers.settings_command,
+    everyday = {
+        "start": commands.help_command,
+        "help": commands.help_command,
+        "today": commands.today_command,
+        "top": commands.top_command,
+        "search": commands.search_command,
+        "paper": commands.paper_command,
+        "subscribe": commands.subscribe_command,
+        "unsubscribe": commands.unsubscribe_command,
+        "settings": settings_menu.settings_command,
     }
-    for name, callback in commands.items():
+    for name, callback in everyday.items():
         app.add_handler(CommandHandler(name, callback, filters=messages_and_posts))
-    admin.register(app)
-    app.add_handler(MessageHandler(filters.COMMAND & only_messages, handlers.unknown_command))
-    app.add_handler(CallbackQueryHandler(handlers.on_noop, pattern="^x$"))
-    app.add_handler(CallbackQueryHandler(handlers.on_button))
-    app.add_handler(InlineQueryHandler(handlers.on_inline_query))
-    app.add_error_handler(handlers.on_error)
+    for name, callback in admin.COMMANDS.items():
+        app.add_handler(CommandHandler(name, callback, filters=only_messages))
+    app.add_handler(MessageHandler(filters.COMMAND & only_messages, commands.unknown_command))
+    buttons = {
+        Prefix.PAPER: callbacks.on_paper_button,
+        Prefix.TOP: callbacks.on_top_button,
+        Prefix.SEARCH: callbacks.on_search_button,
+        Prefix.SETTINGS: settings_menu.on_settings_button,
+    }
+    for prefix, callback in buttons.items():
+        app.add_handler(CallbackQueryHandler(callback, pattern=PATTERNS[prefix]))
+    app.add_handler(CallbackQueryHandler(admin.on_confirm, pattern=admin.CONFIRM_PATTERN))
+    app.add_handler(CallbackQueryHandler(callbacks.on_noop, pattern=NOOP_PATTERN))
+    app.add_handler(CallbackQueryHandler(callbacks.on_unknown_button))
+    app.add_handler(InlineQueryHandler(inline.on_inline_query))
+    app.add_error_handler(on_error)
 
 
 async def _post_init(app: BotApp) -> None:
-    settings: Settings = app.bot_data[SETTINGS]
+    data = app.bot_data
     stack = AsyncExitStack()
-    app.bot_data[EXIT_STACK] = stack
-    res = await stack.enter_async_context(open_resources(settings))
-    app.bot_data[handlers.RESOURCES] = res
+    data.exit_stack = stack
+    res = await stack.enter_async_context(open_resources(data.settings))
+    data.resources_ = res
     await set_commands(app)
-    await scheduler.start_runtime(app, res)
+    assert app.job_queue is not None, "python-telegram-bot[job-queue] is required"
+    data.runtime = await runtime.start_runtime(app.bot, app.job_queue, res)
     log.info("bot @%s ready", app.bot.username)
 
 
 async def _post_stop(app: BotApp) -> None:
     # before shutdown: the engine still needs the bot's HTTP client to finish its sends
-    await scheduler.stop_runtime(app)
+    found, app.bot_data.runtime = app.bot_data.runtime, None
+    if found is not None:
+        await runtime.stop_runtime(found)
 
 
 async def _post_shutdown(app: BotApp) -> None:
-    stack: AsyncExitStack | None = app.bot_data.pop(EXIT_STACK, None)
-    app.bot_data.pop(handlers.RESOURCES, None)
+    data = app.bot_data
+    stack, data.exit_stack = data.exit_stack, None
+    data.resources_ = None
     if stack is not None:
         await stack.aclose()
 
@@ -136,9 +141,10 @@ async def _post_shutdown(app: BotApp) -> None:
 async def set_commands(app: BotApp) -> None:
     """The command menu: Korean by default, English for users whose app is in English."""
     names = ["start", *(name for name, _ in COMMANDS)]
-    for code in ("ko", "en"):
+    for code in LANGUAGES:
         menu = [BotCommand(name, t(code, f"cmd.{name}")) for name in names]
-        await app.bot.set_my_commands(menu, language_code=None if code == "ko" else code)
+        language = None if code is Language.KO else code.value
+        await app.bot.set_my_commands(menu, language_code=language)
 
 
 @asynccontextmanager
@@ -149,20 +155,11 @@ async def running(
 
     A token the server rejects becomes a ``ConfigError`` naming DIGESTBOT_TOKEN: the
     library's own error would print the token."""
-    error: ConfigError | None = None
-    try:
-        await app.initialize()
-    except BaseException as exc:
-        await app.bot.shutdown()  # the HTTP clients were opened before getMe failed
-        settings: Settings = app.bot_data[SETTINGS]
-        if isinstance(exc, Exception):
-            error = startup_error(exc, app.bot.token, settings.api_url)
-        if error is None:
-            raise
-    if error is not None:
-        # raised outside the except block, so the library's error (it holds the token)
-        # is not even this one's __context__
-        raise error from None
+    settings = app.bot_data.settings
+    # the HTTP clients were opened before getMe failed: close them
+    await initialize_safely(
+        app.initialize, app.bot.token, settings.api_url, on_failure=app.bot.shutdown
+    )
     try:
         if app.post_init is not None:
             await app.post_init(app)
@@ -182,7 +179,7 @@ async def running(
 
 
 async def _start_updates(app: BotApp, *, poll_interval: float, poll_timeout: int) -> None:
-    settings: Settings = app.bot_data[SETTINGS]
+    settings = app.bot_data.settings
     assert app.updater is not None
     if settings.webhook_url:
         # Telegram POSTs to webhook_url; we listen on webhook_listen:webhook_port under the
@@ -223,7 +220,7 @@ async def serve(app: BotApp) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     async with running(app):
-        settings: Settings = app.bot_data[SETTINGS]
+        settings = app.bot_data.settings
         if settings.webhook_url:
             log.info("serving the webhook on %s:%s", settings.webhook_listen, settings.webhook_port)
         else:

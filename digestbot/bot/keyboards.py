@@ -1,109 +1,33 @@
-"""Inline keyboards and their callback data.
-
-Callback data is at most 64 bytes (Telegram's limit), so it only ever holds ids, dates
-and page numbers, never text: a search query is kept server-side under a random token
-(``digestbot.bot.memory``).
-
-    t:<d|w|m>:<YYYYMMDD>:<size>:<page>   a /top page
-    s:<query token>:<page>               a /search page
-    p:<arXiv id>                         open one paper
-    c:<m|t|n|s|l>:<value>                a /settings change (menu, time, count, section, language)
-"""
+"""Inline keyboards (python-telegram-bot markups) over the callback data of
+:mod:`digestbot.present.callbacks`."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from digestbot.bot.args import PeriodKind
-from digestbot.bot.i18n import LANGUAGES, t
-from digestbot.bot.memory import TOKEN
-from digestbot.bot.render import ListPage, section_key
-from digestbot.queries import COUNT_CHOICES, SECTION_CHOICES, TIME_CHOICES, SubscriptionView
+from digestbot.config import LANGUAGES
+from digestbot.present.args import PeriodKind
+from digestbot.present.callbacks import (
+    NOOP,
+    SettingsAction,
+    SettingsMenu,
+    paper_data,
+    search_data,
+    settings_data,
+    top_data,
+)
+from digestbot.present.html import ListPage, section_key
+from digestbot.present.i18n import t
+from digestbot.services.subscriptions import (
+    COUNT_CHOICES,
+    SECTION_CHOICES,
+    TIME_CHOICES,
+    SubscriptionView,
+)
 from digestbot.store.archive import PaperView
-
-CALLBACK_LIMIT = 64
-NOOP = "x"
-_KINDS: dict[PeriodKind, str] = {"day": "d", "week": "w", "month": "m"}
-_KIND_NAMES: dict[str, PeriodKind] = {v: k for k, v in _KINDS.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class TopCallback:
-    kind: PeriodKind
-    end: dt.date
-    size: int
-    page: int
-
-
-@dataclass(frozen=True, slots=True)
-class SearchCallback:
-    query_id: str
-    page: int
-
-
-@dataclass(frozen=True, slots=True)
-class PaperCallback:
-    arxiv_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class SettingsCallback:
-    action: str  # m (menu) | t (time) | n (count) | s (section index) | l (language)
-    value: str
-
-
-Callback = TopCallback | SearchCallback | PaperCallback | SettingsCallback
-
-
-def _checked(data: str) -> str:
-    if len(data.encode()) > CALLBACK_LIMIT:
-        raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {data!r}")
-    return data
-
-
-def top_data(kind: PeriodKind, end: dt.date, size: int, page: int) -> str:
-    return _checked(f"t:{_KINDS[kind]}:{end:%Y%m%d}:{size}:{page}")
-
-
-def search_data(query_id: str, page: int) -> str:
-    return _checked(f"s:{query_id}:{page}")
-
-
-def paper_data(arxiv_id: str) -> str:
-    return _checked(f"p:{arxiv_id}")
-
-
-def settings_data(action: str, value: str) -> str:
-    return _checked(f"c:{action}:{value}")
-
-
-def parse_callback(data: str) -> Callback:
-    """Callback data → what it asks for; ``ValueError`` for anything else."""
-    head, _, rest = data.partition(":")
-    fields = rest.split(":")
-    if head == "t" and len(fields) == 4 and fields[0] in _KIND_NAMES:
-        day = dt.datetime.strptime(fields[1], "%Y%m%d").date()
-        size, page = int(fields[2]), int(fields[3])
-        if not (1 <= size <= 50 and page >= 0):
-            raise ValueError(data)
-        return TopCallback(_KIND_NAMES[fields[0]], day, size, page)
-    if head == "s" and len(fields) == 2 and TOKEN.fullmatch(fields[0]):
-        page = int(fields[1])
-        if page < 0:
-            raise ValueError(data)
-        return SearchCallback(fields[0], page)
-    if head == "p" and rest:
-        return PaperCallback(rest)
-    if head == "c" and len(fields) == 2 and fields[0] in ("m", "t", "n", "s", "l"):
-        return SettingsCallback(fields[0], fields[1])
-    raise ValueError(f"unknown callback data {data!r}")
-
-
-# --------------------------------------------------------------------------- markups
 
 
 def _paper_buttons(papers: Sequence[PaperView], first: int) -> list[list[InlineKeyboardButton]]:
@@ -160,45 +84,49 @@ def search_keyboard(
     )
 
 
-def settings_keyboard(menu: str, sub: SubscriptionView, lang: str) -> InlineKeyboardMarkup:
+def settings_keyboard(menu: SettingsMenu, sub: SubscriptionView, lang: str) -> InlineKeyboardMarkup:
     """The /settings keyboard: the main menu, or one of its pickers (time, n, sec, lang)."""
     back = [
-        InlineKeyboardButton(t(lang, "settings.back"), callback_data=settings_data("m", "main"))
+        InlineKeyboardButton(
+            t(lang, "settings.back"),
+            callback_data=settings_data(SettingsAction.MENU, SettingsMenu.MAIN),
+        )
     ]
-    if menu == "time":
+    if menu is SettingsMenu.TIME:
         buttons = [
             InlineKeyboardButton(
                 f"✓ {hhmm}" if hhmm == sub.push_time else hhmm,
-                callback_data=settings_data("t", hhmm.replace(":", "")),
+                callback_data=settings_data(SettingsAction.TIME, hhmm.replace(":", "")),
             )
             for hhmm in TIME_CHOICES
         ]
         return InlineKeyboardMarkup([buttons[:4], buttons[4:], back])
-    if menu == "n":
+    if menu is SettingsMenu.COUNT:
         buttons = [
             InlineKeyboardButton(
-                f"✓ {n}" if n == sub.top_n else str(n), callback_data=settings_data("n", str(n))
+                f"✓ {n}" if n == sub.top_n else str(n),
+                callback_data=settings_data(SettingsAction.COUNT, str(n)),
             )
             for n in COUNT_CHOICES
         ]
         return InlineKeyboardMarkup([buttons, back])
-    if menu == "sec":
+    if menu is SettingsMenu.SECTIONS:
         chosen = {section_key(name) for name in sub.sections}
         rows = [
             [
                 InlineKeyboardButton(
                     f"{'✓' if section_key(name) in chosen else '·'} {name}",
-                    callback_data=settings_data("s", str(i)),
+                    callback_data=settings_data(SettingsAction.SECTION, str(i)),
                 )
             ]
             for i, name in enumerate(SECTION_CHOICES)
         ]
         return InlineKeyboardMarkup([*rows, back])
-    if menu == "lang":
+    if menu is SettingsMenu.LANGUAGE:
         buttons = [
             InlineKeyboardButton(
                 f"✓ {t(code, 'lang.name')}" if code == lang else t(code, "lang.name"),
-                callback_data=settings_data("l", code),
+                callback_data=settings_data(SettingsAction.LANGUAGE, code),
             )
             for code in LANGUAGES
         ]
@@ -207,18 +135,22 @@ def settings_keyboard(menu: str, sub: SubscriptionView, lang: str) -> InlineKeyb
         [
             [
                 InlineKeyboardButton(
-                    t(lang, "settings.time"), callback_data=settings_data("m", "time")
+                    t(lang, "settings.time"),
+                    callback_data=settings_data(SettingsAction.MENU, SettingsMenu.TIME),
                 ),
                 InlineKeyboardButton(
-                    t(lang, "settings.count"), callback_data=settings_data("m", "n")
+                    t(lang, "settings.count"),
+                    callback_data=settings_data(SettingsAction.MENU, SettingsMenu.COUNT),
                 ),
             ],
             [
                 InlineKeyboardButton(
-                    t(lang, "settings.sections"), callback_data=settings_data("m", "sec")
+                    t(lang, "settings.sections"),
+                    callback_data=settings_data(SettingsAction.MENU, SettingsMenu.SECTIONS),
                 ),
                 InlineKeyboardButton(
-                    t(lang, "settings.language"), callback_data=settings_data("m", "lang")
+                    t(lang, "settings.language"),
+                    callback_data=settings_data(SettingsAction.MENU, SettingsMenu.LANGUAGE),
                 ),
             ],
         ]

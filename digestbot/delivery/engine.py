@@ -1,5 +1,5 @@
 """The sender: claims due deliveries from the outbox and sends them through Telegram at
-the published ceilings, acting on Telegram's answers (``digestbot.delivery.errors``).
+the published ceilings, acting on Telegram's answers (``digestbot.delivery.telegram_errors``).
 
 Concurrency: at most ``delivery_concurrency`` sends in flight (a semaphore held from the
 request until its "part sent" row is committed, so a crash repeats at most that many
@@ -26,7 +26,6 @@ import contextlib
 import datetime as dt
 import logging
 import os
-import signal
 import socket
 import time
 from collections import deque
@@ -37,21 +36,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.request import HTTPXRequest
 
+from digestbot.clock import backoff_delay, utcnow
 from digestbot.config import Settings
 from digestbot.delivery import outbox
-from digestbot.delivery.errors import Action, Outcome, classify, redact, startup_error
 from digestbot.delivery.outbox import Claimed
-from digestbot.delivery.ratelimit import Clock, RateLimiter, RateLimits, backoff_delay
+from digestbot.delivery.ratelimit import Clock, RateLimiter, RateLimits
+from digestbot.delivery.telegram_errors import Action, Outcome, classify
+from digestbot.logs import redact
 
 log = logging.getLogger(__name__)
 
 Now = Callable[[], dt.datetime]
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def default_instance() -> str:
@@ -65,45 +61,6 @@ def limits_from_settings(settings: Settings, *, enabled: bool = True) -> RateLim
         group_per_minute=settings.rate_group_per_minute,
         enabled=enabled,
     )
-
-
-class EngineBot(Bot):
-    """A Bot whose start-up never shows the token: ``initialize`` (getMe, run by
-    ``async with bot``) raises ``ConfigError`` naming DIGESTBOT_TOKEN when the server
-    rejects the token, and DIGESTBOT_API_URL on another Telegram error, instead of
-    python-telegram-bot's exception, whose message holds the token."""
-
-    __slots__ = ("_api_url",)
-
-    def __init__(self, token: str, api_url: str, request: HTTPXRequest) -> None:
-        super().__init__(token, base_url=f"{api_url}/bot", request=request)
-        self._api_url = api_url
-
-    async def initialize(self) -> None:
-        try:
-            await super().initialize()
-        except Exception as exc:
-            error = startup_error(exc, self.token, self._api_url)
-            if error is None:
-                raise
-        else:
-            return
-        # raised outside the except block: no __context__ holding the library's error
-        raise error from None
-
-
-def make_bot(settings: Settings, *, timeout: float = 10.0) -> Bot:
-    """A Bot for the engine: the configured API server, and a connection pool as large
-    as the number of sends in flight (PTB's default pool of one would time out).
-    Starting it (``async with``) raises ``ConfigError`` for a rejected token."""
-    request = HTTPXRequest(
-        connection_pool_size=settings.delivery_concurrency + 4,
-        read_timeout=timeout,
-        write_timeout=timeout,
-        connect_timeout=timeout,
-        pool_timeout=timeout,
-    )
-    return EngineBot(settings.require_token(), settings.api_url, request)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,8 +179,8 @@ class DeliveryEngine:
                     # the running engine outlives a database outage: pause, try again
                     failures += 1
                     self.stats.loop_errors += 1
-                    pause = min(
-                        self._error_pause * 2 ** min(failures - 1, 16), self._max_error_pause
+                    pause = backoff_delay(
+                        failures, base=self._error_pause, cap=self._max_error_pause
                     )
                     log.error(
                         "delivery engine: a round failed (%d in a row); trying again in %.1f s",
@@ -539,30 +496,3 @@ class DeliveryEngine:
 
     def _redact(self, text: str) -> str:
         return redact(text, self.bot.token)
-
-
-async def run_delivery(
-    settings: Settings,
-    sessions: async_sessionmaker[AsyncSession],
-    *,
-    until_idle: bool,
-    instance: str | None = None,
-) -> EngineStats:
-    """``digestbot deliver``: send the outbox with a bot of its own, until idle or until
-    SIGINT/SIGTERM (claims still held then go back to the outbox). A token the server
-    rejects raises ``ConfigError`` (DIGESTBOT_TOKEN), without the token in it."""
-    bot = make_bot(settings)
-    async with bot:
-        engine = DeliveryEngine(bot, sessions, settings, instance=instance)
-        if until_idle:
-            return await engine.run_until_idle()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        try:
-            await engine.run(stop)
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
-        return engine.stats

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from digestbot.config import Language
 from digestbot.delivery.outbox import (
     NewDelivery,
     add_deliveries,
@@ -27,8 +28,10 @@ from digestbot.delivery.outbox import (
     existing_keys,
     target_key,
 )
+from digestbot.present.html import esc, render_digest_messages
+from digestbot.present.split import pack_blocks
 from digestbot.store.archive import PaperView, day_papers
-from digestbot.store.models import Chat, Subscription
+from digestbot.store.models import Chat, DeliveryKind, Subscription
 
 # (day, papers shown, sections, language, papers that day) -> HTML messages of at most
 # 4096 characters; the last argument lets the header say "top 5 of 40", as /today does
@@ -54,8 +57,6 @@ def new_request_id() -> str:
 def default_renderer(
     day: dt.date, papers: Sequence[PaperView], sections: Sequence[str], lang: str, total: int
 ) -> list[str]:
-    from digestbot.bot.render import render_digest_messages
-
     return render_digest_messages(day, papers, sections=sections, lang=lang, total=total)
 
 
@@ -67,7 +68,7 @@ class Target:
     thread_id: int = 0
     top_n: int = 5
     sections: tuple[str, ...] = ()
-    language: str = "ko"
+    language: str = Language.KO
 
 
 async def subscription_targets(
@@ -106,7 +107,7 @@ async def enqueue_digest(
     day: dt.date,
     targets: Sequence[Target],
     *,
-    kind: str,
+    kind: DeliveryKind,
     key: Callable[[Target], str],
     render: Renderer | None = None,
     now: dt.datetime | None = None,
@@ -151,7 +152,7 @@ async def enqueue_push(
         session,
         day,
         targets,
-        kind="push",
+        kind=DeliveryKind.PUSH,
         key=lambda t: push_key(day, t.chat_id, t.thread_id),
         render=render,
         now=now,
@@ -166,7 +167,7 @@ async def enqueue_repost(
     chat_id: int | None = None,
     thread_id: int = 0,
     top_n: int = 5,
-    language: str = "ko",
+    language: str = Language.KO,
     render: Renderer | None = None,
     now: dt.datetime | None = None,
 ) -> int:
@@ -185,7 +186,7 @@ async def enqueue_repost(
         session,
         day,
         targets,
-        kind="repost",
+        kind=DeliveryKind.REPOST,
         key=lambda t: repost_key(request_id, t.chat_id, t.thread_id),
         render=render,
         now=now,
@@ -201,8 +202,6 @@ async def enqueue_broadcast(
 ) -> int:
     """An admin's message (plain text: it is HTML-escaped here) to every active
     subscription, cut into messages of at most 4096 characters."""
-    from digestbot.bot.render import esc, pack_blocks
-
     parts = pack_blocks([esc(text)])
     if not parts:
         return 0
@@ -210,7 +209,7 @@ async def enqueue_broadcast(
     items = [
         NewDelivery(
             broadcast_key(request_id, t.chat_id, t.thread_id),
-            "broadcast",
+            DeliveryKind.BROADCAST,
             t.chat_id,
             t.thread_id,
             parts,

@@ -19,14 +19,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from digestbot.store.models import Chat, Delivery, Subscription
+from digestbot.clock import utcnow
+from digestbot.store import chats
+from digestbot.store.models import Delivery, DeliveryKind, DeliveryState
 
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 _INSERT_CHUNK = 500
 # ids in one ``IN (...)``: SQLite and asyncpg cap a statement's parameters at ~32,767, and
 # a broadcast to 50,000 subscribers must not come near that (as in store/search_index.py)
@@ -53,7 +54,7 @@ def retarget_key(key: str, old_chat_id: int, new_chat_id: int) -> str:
 @dataclass(frozen=True, slots=True)
 class NewDelivery:
     dedupe_key: str
-    kind: str  # push | repost | broadcast
+    kind: DeliveryKind
     chat_id: int
     thread_id: int
     parts: Sequence[str]
@@ -94,7 +95,7 @@ async def add_deliveries(
 ) -> int:
     """Queue deliveries; one whose ``dedupe_key`` is already queued is skipped (whatever
     its state). Returns how many were queued."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utcnow()
     insert = _insert(session)
     added = 0
     for i in range(0, len(items), _INSERT_CHUNK):
@@ -107,7 +108,7 @@ async def add_deliveries(
                 "day": d.day,
                 "parts": list(d.parts),
                 "parts_sent": 0,
-                "state": PENDING,
+                "state": DeliveryState.PENDING,
                 "attempts": 0,
                 "last_error": "",
                 "due_at": d.due_at or now,
@@ -128,8 +129,8 @@ async def add_deliveries(
 
 def _claimable(now: dt.datetime):  # type: ignore[no-untyped-def]
     return or_(
-        and_(Delivery.state == PENDING, Delivery.due_at <= now),
-        and_(Delivery.state == SENDING, Delivery.lease_until < now),
+        and_(Delivery.state == DeliveryState.PENDING, Delivery.due_at <= now),
+        and_(Delivery.state == DeliveryState.SENDING, Delivery.lease_until < now),
     )
 
 
@@ -146,7 +147,7 @@ async def claim_due(
     other = aliased(Delivery)
     busy = exists().where(
         other.chat_id == Delivery.chat_id,
-        other.state == SENDING,
+        other.state == DeliveryState.SENDING,
         other.lease_until >= now,
     )
     candidates = (
@@ -160,7 +161,7 @@ async def claim_due(
         update(Delivery)
         .where(Delivery.id.in_(candidates.scalar_subquery()))
         .values(
-            state=SENDING,
+            state=DeliveryState.SENDING,
             claimed_by=instance,
             lease_until=now + dt.timedelta(seconds=lease),
         )
@@ -195,7 +196,9 @@ async def claim_due(
 
 def _mine(delivery_id: int, instance: str):  # type: ignore[no-untyped-def]
     return and_(
-        Delivery.id == delivery_id, Delivery.claimed_by == instance, Delivery.state == SENDING
+        Delivery.id == delivery_id,
+        Delivery.claimed_by == instance,
+        Delivery.state == DeliveryState.SENDING,
     )
 
 
@@ -225,7 +228,12 @@ async def mark_part_sent(
     lost (the lease ran out and someone else took the delivery) — stop working on it."""
     values: dict[str, object] = {"parts_sent": parts_sent}
     if done:
-        values |= {"state": SENT, "finished_at": now, "lease_until": None, "last_error": ""}
+        values |= {
+            "state": DeliveryState.SENT,
+            "finished_at": now,
+            "lease_until": None,
+            "last_error": "",
+        }
     else:
         values["lease_until"] = now + dt.timedelta(seconds=lease)
     return await _update_mine(session, delivery_id, instance, **values)
@@ -244,7 +252,7 @@ async def reschedule(
         session,
         delivery_id,
         instance,
-        state=PENDING,
+        state=DeliveryState.PENDING,
         due_at=due_at,
         attempts=attempts,
         last_error=error,
@@ -263,7 +271,7 @@ async def mark_failed(
     attempts: int | None = None,
 ) -> bool:
     values: dict[str, object] = {
-        "state": FAILED,
+        "state": DeliveryState.FAILED,
         "last_error": error,
         "finished_at": now,
         "lease_until": None,
@@ -283,7 +291,7 @@ async def renew_leases(
             .where(
                 Delivery.id.in_(chunk),
                 Delivery.claimed_by == instance,
-                Delivery.state == SENDING,
+                Delivery.state == DeliveryState.SENDING,
             )
             .values(lease_until=until)
             .execution_options(synchronize_session=False)
@@ -299,8 +307,8 @@ async def release_claims(
     become pending again and keep their ``parts_sent``."""
     stmt = (
         update(Delivery)
-        .where(Delivery.claimed_by == instance, Delivery.state == SENDING)
-        .values(state=PENDING, claimed_by="", lease_until=None)
+        .where(Delivery.claimed_by == instance, Delivery.state == DeliveryState.SENDING)
+        .values(state=DeliveryState.PENDING, claimed_by="", lease_until=None)
         .execution_options(synchronize_session=False)
     )
     if delivery_ids is None:
@@ -317,10 +325,10 @@ async def release_claims(
 async def next_due_at(session: AsyncSession) -> dt.datetime | None:
     """When the next pending delivery (or the next lease expiry) is due; None: nothing left."""
     pending = await session.scalar(
-        select(func.min(Delivery.due_at)).where(Delivery.state == PENDING)
+        select(func.min(Delivery.due_at)).where(Delivery.state == DeliveryState.PENDING)
     )
     leased = await session.scalar(
-        select(func.min(Delivery.lease_until)).where(Delivery.state == SENDING)
+        select(func.min(Delivery.lease_until)).where(Delivery.state == DeliveryState.SENDING)
     )
     times = [_aware(t) for t in (pending, leased) if t is not None]
     return min(times) if times else None
@@ -336,7 +344,7 @@ async def outbox_counts(session: AsyncSession, *, kind: str | None = None) -> di
     stmt = select(Delivery.state, func.count()).group_by(Delivery.state)
     if kind is not None:
         stmt = stmt.where(Delivery.kind == kind)
-    counts = {PENDING: 0, SENDING: 0, SENT: 0, FAILED: 0}
+    counts: dict[str, int] = dict.fromkeys(DeliveryState, 0)
     for state, count in (await session.execute(stmt)).tuples():
         counts[state] = count
     return counts
@@ -348,17 +356,13 @@ async def outbox_counts(session: AsyncSession, *, kind: str | None = None) -> di
 async def deactivate_chat(
     session: AsyncSession, chat_id: int, reason: str, *, now: dt.datetime
 ) -> int:
-    """The bot may no longer write to ``chat_id`` (blocked, kicked, deleted): the chat is
-    marked inactive with the reason, its subscriptions are kept as the user left them (a
-    chat that comes back with /start is active again with its settings), and its other
-    pending deliveries fail. Returns how many pending deliveries failed with it."""
-    await session.execute(
-        update(Chat).where(Chat.id == chat_id).values(active=False, inactive_reason=reason)
-    )
+    """The bot may no longer write to ``chat_id``: the chat is deactivated
+    (``store.chats``) and its other pending deliveries fail. Returns how many failed."""
+    await chats.deactivate_chat(session, chat_id, reason)
     result = await session.execute(
         update(Delivery)
-        .where(Delivery.chat_id == chat_id, Delivery.state == PENDING)
-        .values(state=FAILED, last_error=f"chat inactive: {reason}", finished_at=now)
+        .where(Delivery.chat_id == chat_id, Delivery.state == DeliveryState.PENDING)
+        .values(state=DeliveryState.FAILED, last_error=f"chat inactive: {reason}", finished_at=now)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
@@ -366,43 +370,18 @@ async def deactivate_chat(
 
 async def deactivate_topic(session: AsyncSession, chat_id: int, thread_id: int) -> None:
     """A forum topic is gone or closed: its subscription stops, the chat stays active."""
-    await session.execute(
-        update(Subscription)
-        .where(Subscription.chat_id == chat_id, Subscription.thread_id == thread_id)
-        .values(active=False)
-    )
+    await chats.deactivate_topic(session, chat_id, thread_id)
 
 
 async def migrate_chat(
     session: AsyncSession, old_chat_id: int, new_chat_id: int, *, now: dt.datetime
 ) -> set[int]:
-    """A group became supergroup ``new_chat_id``: move the chat, its subscriptions (by
-    ``ON UPDATE CASCADE``) and its deliveries (ids and dedupe keys) to the new id.
+    """A group became supergroup ``new_chat_id``: move the chat and its subscriptions
+    (``store.chats.move_chat``) and its deliveries (ids and dedupe keys) to the new id.
 
-    When the new id is already known (the bot saw the supergroup first), the old chat's
-    subscriptions join it unless it already has one for the same topic, and the old row
-    goes. A delivery whose new key is already queued is a duplicate: an unfinished one
-    fails as superseded. Returns the ids of the deliveries superseded that way."""
-    old_exists = await session.scalar(select(Chat.id).where(Chat.id == old_chat_id))
-    new_exists = await session.scalar(select(Chat.id).where(Chat.id == new_chat_id))
-    if old_exists is not None and new_exists is None:
-        await session.execute(
-            update(Chat)
-            .where(Chat.id == old_chat_id)
-            .values(id=new_chat_id, type="supergroup", active=True, inactive_reason="")
-        )
-    elif old_exists is not None:
-        taken = select(Subscription.thread_id).where(Subscription.chat_id == new_chat_id)
-        await session.execute(
-            update(Subscription)
-            .where(Subscription.chat_id == old_chat_id, Subscription.thread_id.not_in(taken))
-            .values(chat_id=new_chat_id)
-        )
-        await session.execute(
-            update(Chat).where(Chat.id == new_chat_id).values(active=True, inactive_reason="")
-        )
-        await session.execute(delete(Chat).where(Chat.id == old_chat_id))
-
+    A delivery whose new key is already queued is a duplicate: an unfinished one fails as
+    superseded. Returns the ids of the deliveries superseded that way."""
+    await chats.move_chat(session, old_chat_id, new_chat_id)
     superseded: set[int] = set()
     rows = (
         await session.execute(
@@ -419,10 +398,10 @@ async def migrate_chat(
         values: dict[str, object] = {"chat_id": new_chat_id}
         if not clash:
             values["dedupe_key"] = new_key
-        elif state in (PENDING, SENDING):
+        elif state in (DeliveryState.PENDING, DeliveryState.SENDING):
             superseded.add(delivery_id)
             values |= {
-                "state": FAILED,
+                "state": DeliveryState.FAILED,
                 "last_error": f"superseded: {new_key} is already queued",
                 "finished_at": now,
                 "lease_until": None,

@@ -179,9 +179,3 @@ class RateLimiter:
         """A group became a supergroup: its pacing carries over to the new id."""
         if old_chat_id in self._chat_next:
             self._chat_next[new_chat_id] = self._chat_next.pop(old_chat_id)
-
-
-def backoff_delay(attempt: int, *, base: float = 2.0, cap: float = 300.0) -> float:
-    """Delay before retry number ``attempt`` (1-based) after a transient failure:
-    base, 2·base, 4·base, … capped."""
-    return float(min(cap, base * 2 ** max(0, attempt - 1)))

@@ -24,9 +24,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from digestbot.clock import utcnow
 from digestbot.digest.model import Digest, Section
 from digestbot.store import models as m
-from digestbot.store.search_index import IndexDoc, index_papers
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,18 @@ class Page:
     papers: tuple[PaperView, ...]
     total: int
     offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDay:
+    """What ``store_digest`` wrote, for the search index to follow in the same
+    transaction: the papers' row ids, which of them were stored before, and whether the
+    day itself was stored before."""
+
+    papers: int
+    ids: dict[str, int]  # arxiv_id -> papers.id
+    known: frozenset[int]
+    day_was_stored: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,17 +128,17 @@ def _write_statements(dialect: str) -> _WriteStatements:
     )
 
 
-async def store_digest(session: AsyncSession, digest: Digest, content_sha256: str) -> int:
+async def store_digest(session: AsyncSession, digest: Digest, content_sha256: str) -> StoredDay:
     """Write one day: upsert its papers, replace their sections and the day's appearances.
 
     Idempotent: storing the same digest again leaves the same rows (votes updated).
-    Returns the number of papers stored. Core statements on the session's connection:
-    no ORM state is needed here.
+    Core statements on the session's connection: no ORM state is needed here. The search
+    index is not touched: ``digestbot.services.ingest.write_day`` writes both.
     """
     conn = await session.connection()
     stmts = _write_statements(conn.dialect.name)
     day = digest.date
-    now = m.utcnow()
+    now = utcnow()
     await conn.execute(
         stmts.upsert_day,
         {
@@ -140,7 +152,7 @@ async def store_digest(session: AsyncSession, digest: Digest, content_sha256: st
     gone = await conn.execute(stmts.delete_appearances, {"d": day})
     day_was_stored = gone.rowcount != 0
     if not digest.papers:
-        return 0
+        return StoredDay(0, {}, frozenset(), day_was_stored)
     rows = {
         p.arxiv_id: {
             "title": p.title,
@@ -172,7 +184,6 @@ async def store_digest(session: AsyncSession, digest: Digest, content_sha256: st
         # an upsert, in case another writer stored the paper meanwhile
         inserted = await conn.execute(stmts.upsert_papers, new)
         ids.update({arxiv_id: pid for arxiv_id, pid in inserted.tuples()})  # not a Mapping
-    paper_ids = [ids[p.arxiv_id] for p in digest.papers]
     if known:
         await conn.execute(stmts.delete_sections, {"paper_ids": sorted(known)})
     section_rows = [
@@ -195,13 +206,7 @@ async def store_digest(session: AsyncSession, digest: Digest, content_sha256: st
             for p in digest.papers
         ],
     )
-    docs = {
-        ids[p.arxiv_id]: IndexDoc(p.title, p.authors, [s.text for s in p.sections])
-        for p in digest.papers
-    }
-    fresh = {ids[p.arxiv_id]: (day, p.votes) for p in digest.papers if ids[p.arxiv_id] not in known}
-    await index_papers(session, paper_ids, docs, new=fresh, check_stale=day_was_stored)
-    return len(digest.papers)
+    return StoredDay(len(digest.papers), ids, frozenset(known), day_was_stored)
 
 
 async def record_ingest_run(
@@ -210,7 +215,7 @@ async def record_ingest_run(
     conn = await session.connection()
     await conn.execute(
         insert(_table(m.IngestRun)).values(
-            day=day, status=status, papers=papers, message=message, finished_at=m.utcnow()
+            day=day, status=status, papers=papers, message=message, finished_at=utcnow()
         )
     )
 

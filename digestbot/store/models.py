@@ -8,6 +8,7 @@ these classes describe it for queries and must stay in step with the migrations
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -25,9 +26,31 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from digestbot.clock import utcnow
+from digestbot.config import Language
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+
+class IngestStatus(StrEnum):
+    """How one attempt to ingest a day ended."""
+
+    STORED = "stored"
+    MISSING = "missing"  # the source has no digest that day (yet)
+    FAILED = "failed"
+
+
+class DeliveryState(StrEnum):
+    """A delivery's life: pending → sending → sent, or failed (see the outbox)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class DeliveryKind(StrEnum):
+    PUSH = "push"
+    REPOST = "repost"
+    BROADCAST = "broadcast"
 
 
 class Base(DeclarativeBase):
@@ -113,7 +136,7 @@ class IngestRun(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16))  # stored | missing | failed
+    status: Mapped[str] = mapped_column(String(16))  # an IngestStatus
     papers: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str] = mapped_column(Text, default="")
     finished_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -130,7 +153,7 @@ class Chat(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     type: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(Text, default="")
-    language: Mapped[str] = mapped_column(String(8), default="ko")
+    language: Mapped[str] = mapped_column(String(8), default=Language.KO)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     inactive_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -177,13 +200,13 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(16))  # push | repost | broadcast
+    kind: Mapped[str] = mapped_column(String(16))  # a DeliveryKind
     chat_id: Mapped[int] = mapped_column(BigInteger)
     thread_id: Mapped[int] = mapped_column(Integer, default=0)
     day: Mapped[dt.date | None] = mapped_column(Date)
     parts: Mapped[list[str]] = mapped_column(JSON)  # rendered HTML messages, in order
     parts_sent: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed
+    state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     due_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

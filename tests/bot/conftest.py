@@ -18,11 +18,12 @@ from telegram import Update
 from telegram.ext import TypeHandler
 
 from digestbot.bot.app import BotApp, build_application, running
-from digestbot.config import Settings, load_settings
-from digestbot.ingest import store_text
+from digestbot.config import Settings
+from digestbot.services.ingest import store_text
 from digestbot.store.db import session_factory
 from tests.conftest import DIGESTS
-from tests.support.botapi import TOKEN, CallbackAnswer, FakeBotAPI, InlineAnswer, SentMessage
+from tests.support.botapi import CallbackAnswer, FakeBotAPI, InlineAnswer, SentMessage
+from tests.support.settings import settings_for
 
 USER = 1001  # a private chat
 ADMIN = 2001  # administrator of GROUP
@@ -54,20 +55,12 @@ async def archive(engine: AsyncEngine) -> AsyncEngine:
     return engine
 
 
-def bot_settings(botapi: FakeBotAPI, db_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "token": TOKEN,
-        "api_url": botapi.url,
-        "database_url": db_url,
-        "source": str(DIGESTS),
-        "language": "ko",
-        "timezone": "Asia/Seoul",
-        "push_time": "08:00",
-        "top_n": 5,
-        "webhook_url": "",
-    }
-    values.update(overrides)
-    return load_settings(**values)
+_DEFAULTS: dict[str, Any] = {"top_n": 5}
+
+
+def bot_settings(server: FakeBotAPI, db_url: str, **overrides: Any) -> Settings:
+    """The suite's one settings builder (``settings_for``), with this module's defaults."""
+    return settings_for(server, db_url, **{**_DEFAULTS, **overrides})
 
 
 class Driver:

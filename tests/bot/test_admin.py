@@ -17,10 +17,11 @@ from telegram.ext import TypeHandler
 from typer.testing import CliRunner
 
 from digestbot.bot.app import build_application, running
-from digestbot.cli import app as cli
+from digestbot.cli.app import app as cli
 from digestbot.delivery.outbox import NewDelivery, add_deliveries
 from digestbot.store import models as m
 from digestbot.store.db import session_factory
+from digestbot.store.models import DeliveryKind
 from tests.bot.conftest import ADMIN, GROUP, USER, Driver, bot_settings, buttons
 from tests.conftest import DIGESTS, FAST_LIMITS
 from tests.support.botapi import TOKEN, FakeBotAPI, SentMessage
@@ -299,7 +300,10 @@ async def seed_stats(engine: AsyncEngine) -> None:
         )
         await add_deliveries(
             session,
-            [NewDelivery(f"k{i}", "push", 5001, 0, ["x"], due_at=later) for i in range(5)],
+            [
+                NewDelivery(f"k{i}", DeliveryKind.PUSH, 5001, 0, ["x"], due_at=later)
+                for i in range(5)
+            ],
         )
         rows = {d.dedupe_key: d for d in await session.scalars(select(m.Delivery))}
         rows["k0"].state = "sent"

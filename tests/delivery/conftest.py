@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from digestbot.digest.model import Digest, Paper, Section
-from digestbot.store.archive import store_digest
+from digestbot.services.ingest import write_day
 from digestbot.store.models import Chat, Subscription
 
 DAY = dt.date(2025, 5, 9)
@@ -38,7 +38,7 @@ async def store_sample_digest(
     sessions: async_sessionmaker[AsyncSession], day: dt.date = DAY, papers: int = 3
 ) -> None:
     async with sessions.begin() as session:
-        await store_digest(session, sample_digest(day, papers), "0" * 64)
+        await write_day(session, sample_digest(day, papers), "0" * 64)
 
 
 async def add_subscribers(

@@ -11,32 +11,33 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from digestbot.config import Settings, load_settings
+from digestbot.config import Settings
 from digestbot.delivery import outbox
-from digestbot.delivery.engine import AdminAlert, DeliveryEngine, EngineStats, make_bot
+from digestbot.delivery.client import make_bot
+from digestbot.delivery.engine import AdminAlert, DeliveryEngine, EngineStats
 from digestbot.delivery.enqueue import enqueue_push
 from digestbot.delivery.outbox import NewDelivery
-from digestbot.store.models import Chat, Delivery, Subscription
+from digestbot.store.models import Chat, Delivery, DeliveryKind, Subscription
 from tests.conftest import FAST_LIMITS
 from tests.delivery.conftest import DAY, add_subscribers, store_sample_digest
 from tests.support.botapi import TOKEN, FakeBotAPI
+from tests.support.settings import settings_for
 
 Sessions = async_sessionmaker[AsyncSession]
 FAST = FAST_LIMITS
 
 
+_DEFAULTS: dict[str, Any] = {
+    "delivery_concurrency": 8,
+    "delivery_max_attempts": 3,
+    "delivery_max_sleep": 5.0,
+    **FAST,
+}
+
+
 def make_settings(server: FakeBotAPI, db_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "token": TOKEN,
-        "api_url": server.url,
-        "database_url": db_url,
-        "delivery_concurrency": 8,
-        "delivery_max_attempts": 3,
-        "delivery_max_sleep": 5.0,
-        **FAST,
-    }
-    values.update(overrides)
-    return load_settings(**values)
+    """The suite's one settings builder (``settings_for``), with this module's defaults."""
+    return settings_for(server, db_url, **{**_DEFAULTS, **overrides})
 
 
 async def deliver(
@@ -109,8 +110,8 @@ async def test_parts_and_deliveries_to_one_chat_go_in_order(
     botapi.add_chat(7)
     await queue(
         sessions,
-        NewDelivery("a:7:0", "broadcast", 7, 0, ["a1", "a2", "a3"]),
-        NewDelivery("b:7:0", "broadcast", 7, 0, ["b1", "b2"]),
+        NewDelivery("a:7:0", DeliveryKind.BROADCAST, 7, 0, ["a1", "a2", "a3"]),
+        NewDelivery("b:7:0", DeliveryKind.BROADCAST, 7, 0, ["b1", "b2"]),
     )
     await deliver(make_settings(botapi, db_url), sessions)
     assert texts(botapi, 7) == ["a1", "a2", "a3", "b1", "b2"]
@@ -123,8 +124,8 @@ async def test_retry_after_pauses_the_chat_and_retries(
     botapi.add_chat(7)
     botapi.add_chat(8)
     botapi.fail_next("sendMessage", count=1, status=429, retry_after=1)
-    await queue(sessions, NewDelivery("a:7:0", "broadcast", 7, 0, ["hello"]))
-    await queue(sessions, NewDelivery("b:8:0", "broadcast", 8, 0, ["hi"]))
+    await queue(sessions, NewDelivery("a:7:0", DeliveryKind.BROADCAST, 7, 0, ["hello"]))
+    await queue(sessions, NewDelivery("b:8:0", DeliveryKind.BROADCAST, 8, 0, ["hi"]))
     stats, _ = await deliver(make_settings(botapi, db_url), sessions)
 
     calls = botapi.calls("sendMessage")
@@ -143,7 +144,7 @@ async def test_a_long_retry_after_is_rescheduled_not_slept_through(
 ) -> None:
     botapi.add_chat(7)
     botapi.fail_next("sendMessage", count=1, status=429, retry_after=600)
-    await queue(sessions, NewDelivery("a:7:0", "broadcast", 7, 0, ["hello"]))
+    await queue(sessions, NewDelivery("a:7:0", DeliveryKind.BROADCAST, 7, 0, ["hello"]))
     before = dt.datetime.now(dt.UTC)
     stats, _ = await deliver(make_settings(botapi, db_url), sessions)
 
@@ -213,8 +214,8 @@ async def test_a_bad_message_fails_with_the_reason_and_admins_are_told(
     botapi.add_chat(7)
     await queue(
         sessions,
-        NewDelivery("bad:7:0", "broadcast", 7, 0, ["<foo>broken</foo>"]),
-        NewDelivery("good:7:0", "broadcast", 7, 0, ["fine"]),
+        NewDelivery("bad:7:0", DeliveryKind.BROADCAST, 7, 0, ["<foo>broken</foo>"]),
+        NewDelivery("good:7:0", DeliveryKind.BROADCAST, 7, 0, ["fine"]),
     )
     _, alerts = await deliver(make_settings(botapi, db_url), sessions)
 
@@ -231,7 +232,7 @@ async def test_server_errors_are_retried_with_backoff(
 ) -> None:
     botapi.add_chat(7)
     botapi.fail_next("sendMessage", count=2, status=502)
-    await queue(sessions, NewDelivery("a:7:0", "broadcast", 7, 0, ["hello"]))
+    await queue(sessions, NewDelivery("a:7:0", DeliveryKind.BROADCAST, 7, 0, ["hello"]))
     _, alerts = await deliver(make_settings(botapi, db_url), sessions)
 
     [row] = await rows(sessions)
@@ -248,8 +249,8 @@ async def test_a_chat_that_keeps_failing_is_given_up_after_max_attempts(
     botapi.fail_chat(7, 500)
     await queue(
         sessions,
-        NewDelivery("a:7:0", "broadcast", 7, 0, ["hello"]),
-        NewDelivery("a:8:0", "broadcast", 8, 0, ["hello"]),
+        NewDelivery("a:7:0", DeliveryKind.BROADCAST, 7, 0, ["hello"]),
+        NewDelivery("a:8:0", DeliveryKind.BROADCAST, 8, 0, ["hello"]),
     )
     _, alerts = await deliver(make_settings(botapi, db_url), sessions)
 
@@ -266,7 +267,7 @@ async def test_a_timed_out_request_is_retried(
 ) -> None:
     botapi.add_chat(7)
     botapi.set_delay(1.0, methods=["sendMessage"])  # the request is lost, not delivered
-    await queue(sessions, NewDelivery("a:7:0", "broadcast", 7, 0, ["hello"]))
+    await queue(sessions, NewDelivery("a:7:0", DeliveryKind.BROADCAST, 7, 0, ["hello"]))
     settings = make_settings(botapi, db_url)
     await deliver(settings, sessions, bot_timeout=0.3, backoff_base=30.0)
     [row] = await rows(sessions)
@@ -285,7 +286,7 @@ async def test_a_dead_instances_claim_is_resumed_after_its_lease(
     botapi: FakeBotAPI, db_url: str, sessions: Sessions
 ) -> None:
     botapi.add_chat(7)
-    await queue(sessions, NewDelivery("a:7:0", "broadcast", 7, 0, ["p1", "p2", "p3"]))
+    await queue(sessions, NewDelivery("a:7:0", DeliveryKind.BROADCAST, 7, 0, ["p1", "p2", "p3"]))
     now = dt.datetime.now(dt.UTC)
     async with sessions.begin() as session:
         [claim] = await outbox.claim_due(session, instance="dead", now=now, limit=5, lease=0.5)
@@ -307,8 +308,8 @@ async def test_one_message_a_second_to_a_private_chat_and_the_group_rate(
     botapi.enforce_limits(global_per_s=30, per_private_chat_per_s=1, per_group_per_min=120)
     await queue(
         sessions,
-        NewDelivery("a:7:0", "broadcast", 7, 0, ["1", "2", "3"]),
-        NewDelivery("g:-100500:0", "broadcast", -100500, 0, ["1", "2", "3"]),
+        NewDelivery("a:7:0", DeliveryKind.BROADCAST, 7, 0, ["1", "2", "3"]),
+        NewDelivery("g:-100500:0", DeliveryKind.BROADCAST, -100500, 0, ["1", "2", "3"]),
     )
     settings = make_settings(
         botapi,
@@ -334,7 +335,9 @@ async def test_the_global_ceiling_holds_across_many_chats(
     users = list(range(1, 41))
     for user in users:
         botapi.add_chat(user)
-    await queue(sessions, *(NewDelivery(f"a:{u}:0", "broadcast", u, 0, ["hi"]) for u in users))
+    await queue(
+        sessions, *(NewDelivery(f"a:{u}:0", DeliveryKind.BROADCAST, u, 0, ["hi"]) for u in users)
+    )
     settings = make_settings(botapi, db_url, rate_global_per_second=20.0)
     await deliver(settings, sessions)
 
@@ -354,7 +357,9 @@ async def test_the_running_engine_sends_what_is_queued_and_stops_cleanly(
         engine = DeliveryEngine(bot, sessions, settings, instance="live", poll_interval=5.0)
         stop = asyncio.Event()
         task = asyncio.create_task(engine.run(stop))
-        await queue(sessions, NewDelivery("a:7:0", "broadcast", 7, 0, ["one", "two", "three"]))
+        await queue(
+            sessions, NewDelivery("a:7:0", DeliveryKind.BROADCAST, 7, 0, ["one", "two", "three"])
+        )
         engine.notify()  # no waiting for the 5 s poll
         await botapi.wait_for_messages(7, 1)
         stop.set()  # mid-delivery: the second part waits a second for the chat's limit

@@ -13,9 +13,9 @@ from digestbot.delivery.enqueue import (
     push_key,
     repost_key,
 )
-from digestbot.delivery.leader import LeaderLock, lock_key, scheduler_leadership
 from digestbot.delivery.outbox import NewDelivery
-from digestbot.store.models import Chat, Delivery, Subscription
+from digestbot.schedule.leader import LeaderLock, lock_key, scheduler_leadership
+from digestbot.store.models import Chat, Delivery, DeliveryKind, Subscription
 from tests.delivery.conftest import DAY, add_subscribers, store_sample_digest
 
 T0 = dt.datetime(2025, 5, 9, 0, 0, tzinfo=dt.UTC)
@@ -24,7 +24,9 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 def item(key: str, chat_id: int, parts: int = 1) -> NewDelivery:
-    return NewDelivery(key, "push", chat_id, 0, [f"{key} part {i}" for i in range(parts)], DAY)
+    return NewDelivery(
+        key, DeliveryKind.PUSH, chat_id, 0, [f"{key} part {i}" for i in range(parts)], DAY
+    )
 
 
 async def deliveries(sessions: Sessions) -> list[Delivery]:

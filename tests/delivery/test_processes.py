@@ -36,7 +36,15 @@ def start_deliver(
         "DIGESTBOT_LOG_LEVEL": "WARNING",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "digestbot.cli", "deliver", "--until-idle", "--instance", instance],
+        [
+            sys.executable,
+            "-m",
+            "digestbot",
+            "deliver",
+            "--until-idle",
+            "--instance",
+            instance,
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

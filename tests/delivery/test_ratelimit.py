@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from digestbot.delivery.ratelimit import RateLimiter, RateLimits, backoff_delay, is_private_chat
+from digestbot.delivery.ratelimit import RateLimiter, RateLimits, is_private_chat
 
 
 class FakeClock:
@@ -121,16 +121,6 @@ def test_migrated_chat_keeps_its_pacing() -> None:
     limiter.rename(-5, -1005)
     assert limiter.chat_delay(-1005) == pytest.approx(3.0)
     assert limiter.chat_delay(-5) == 0
-
-
-def test_backoff_doubles_and_is_capped() -> None:
-    assert [backoff_delay(n, base=2.0, cap=20.0) for n in (1, 2, 3, 4, 5)] == [
-        2.0,
-        4.0,
-        8.0,
-        16.0,
-        20.0,
-    ]
 
 
 def test_the_safety_margin_keeps_a_little_under_each_ceiling() -> None:

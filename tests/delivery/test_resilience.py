@@ -18,12 +18,14 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from digestbot.cli.ops import run_delivery
 from digestbot.delivery import outbox
-from digestbot.delivery.engine import DeliveryEngine, make_bot, run_delivery
+from digestbot.delivery.client import make_bot
+from digestbot.delivery.engine import DeliveryEngine
 from digestbot.delivery.enqueue import subscription_targets
 from digestbot.delivery.outbox import NewDelivery
 from digestbot.errors import ConfigError
-from digestbot.store.models import Delivery, Subscription
+from digestbot.store.models import Delivery, DeliveryKind, Subscription
 from tests.delivery.conftest import add_subscribers, store_sample_digest
 from tests.delivery.test_engine import deliver, make_settings, push, queue, rows, texts
 from tests.support.botapi import TOKEN, FakeBotAPI
@@ -90,7 +92,7 @@ def test_digestbot_deliver_with_a_rejected_token_says_so_in_one_line(
         "DIGESTBOT_LOG_LEVEL": "DEBUG",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "digestbot.cli", "deliver", "--until-idle"],
+        [sys.executable, "-m", "digestbot", "deliver", "--until-idle"],
         env=env,
         capture_output=True,
         timeout=60,
@@ -126,7 +128,7 @@ async def test_the_running_engine_starts_while_the_database_is_away_and_sends_la
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     botapi.add_chat(7)
-    await queue(sessions, NewDelivery("a:7:0", "broadcast", 7, 0, ["hello"]))
+    await queue(sessions, NewDelivery("a:7:0", DeliveryKind.BROADCAST, 7, 0, ["hello"]))
     settings = make_settings(botapi, db_url)
     await rename_table(engine, "deliveries", "deliveries_away")
     async with make_bot(settings) as bot:
@@ -166,7 +168,7 @@ async def test_a_delivery_whose_progress_cannot_be_written_is_resumed_later(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     botapi.add_chat(7)
-    await queue(sessions, NewDelivery("a:7:0", "broadcast", 7, 0, ["p1", "p2", "p3"]))
+    await queue(sessions, NewDelivery("a:7:0", DeliveryKind.BROADCAST, 7, 0, ["p1", "p2", "p3"]))
     settings = make_settings(botapi, db_url, rate_private_per_second=2.0)
     async with make_bot(settings) as bot:
         sender = DeliveryEngine(
@@ -210,7 +212,9 @@ async def test_sends_queued_behind_slow_answers_do_not_burst_past_the_global_lim
     # Telegram takes a second to answer (the message is accepted at once): with 3 sends in
     # flight, sends queue up for a slot; then the answers become fast again
     botapi.set_delay(1.0, methods=["sendMessage"], process_first=True)
-    await queue(sessions, *(NewDelivery(f"a:{u}:0", "broadcast", u, 0, ["hi"]) for u in users))
+    await queue(
+        sessions, *(NewDelivery(f"a:{u}:0", DeliveryKind.BROADCAST, u, 0, ["hi"]) for u in users)
+    )
     # the engine aims a message a second under the server's limit: a margin for the jitter
     # between our clock and the server's (this tests bursts, not the window's edge)
     settings = make_settings(botapi, db_url, rate_global_per_second=9.0, delivery_concurrency=3)
@@ -238,7 +242,7 @@ async def test_a_timeout_after_telegram_accepted_the_message_is_counted_as_uncer
     botapi.add_chat(7)
     # Telegram takes the message but its answer comes too late for the client
     botapi.set_delay(1.0, methods=["sendMessage"], process_first=True)
-    await queue(sessions, NewDelivery("a:7:0", "broadcast", 7, 0, ["hello"]))
+    await queue(sessions, NewDelivery("a:7:0", DeliveryKind.BROADCAST, 7, 0, ["hello"]))
     settings = make_settings(botapi, db_url)
     stats, alerts = await deliver(settings, sessions, bot_timeout=0.3, backoff_base=30.0)
     assert (stats.uncertain, stats.rescheduled, stats.deliveries_sent) == (1, 1, 0)
@@ -263,7 +267,7 @@ async def test_a_server_error_is_a_certain_retry(
 ) -> None:
     botapi.add_chat(7)
     botapi.fail_next("sendMessage", count=1, status=502)
-    await queue(sessions, NewDelivery("a:7:0", "broadcast", 7, 0, ["hello"]))
+    await queue(sessions, NewDelivery("a:7:0", DeliveryKind.BROADCAST, 7, 0, ["hello"]))
     stats, _ = await deliver(make_settings(botapi, db_url), sessions)
     assert (stats.uncertain, stats.rescheduled, stats.deliveries_sent) == (0, 1, 1)
 
@@ -282,8 +286,8 @@ async def test_tens_of_thousands_of_ids_fit_in_the_statements(sessions: Sessions
 
     await queue(
         sessions,
-        NewDelivery("a:1:0", "broadcast", 1, 0, ["x"]),
-        NewDelivery("a:2:0", "broadcast", 2, 0, ["x"]),
+        NewDelivery("a:1:0", DeliveryKind.BROADCAST, 1, 0, ["x"]),
+        NewDelivery("a:2:0", DeliveryKind.BROADCAST, 2, 0, ["x"]),
     )
     now = dt.datetime.now(dt.UTC)
     async with sessions.begin() as session:

@@ -14,8 +14,9 @@ import pytest
 from digestbot.digest.model import SUMMARY_SECTION, Digest, Paper
 from digestbot.digest.parser import parse_digest
 from digestbot.errors import DigestFormatError
+from digestbot.packaged import sample_digests
 
-DIGESTS = Path(__file__).parents[1] / "fixtures" / "digests"
+DIGESTS = sample_digests()
 WHATS_NEW, TECHNICAL, PERFORMANCE = "What's New", "Technical Details", "Performance Highlights"
 THREE = [WHATS_NEW, TECHNICAL, PERFORMANCE]
 THUMBS = "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/"

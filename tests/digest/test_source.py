@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from digestbot.digest.source import FileSource, FolderSource, HttpSource, make_source
+from digestbot.digest.sources import FileSource, FolderSource, HttpSource, make_source
 from digestbot.errors import ConfigError, SourceError, SourceUnavailable
 from tests.conftest import DIGESTS
 from tests.support.digest_server import DigestServer

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from pathlib import Path
+
+from digestbot.packaged import sample_digests
 
 __all__ = ["MUTATIONS", "mutate", "sample_texts"]
 
-DIGESTS = Path(__file__).parents[1] / "fixtures" / "digests"
+DIGESTS = sample_digests()
 
 HTML_PAGE = """<!DOCTYPE html>
 <html lang="en">

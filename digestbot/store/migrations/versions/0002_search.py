@@ -1,7 +1,7 @@
 """full-text search index
 
 SQLite: an FTS5 table ``search_fts`` (head = title and authors, body = sections) whose
-rowid is the paper's ranking key, over the derived tokens of ``digestbot.search_query``.
+rowid is the paper's ranking key, over the derived tokens of ``digestbot.search.tokens``.
 PostgreSQL: tsvectors of the same tokens with GIN indexes. Both keep ``search_docs``:
 one row per indexed paper with its ranking key and the appearance that key was built from.
 

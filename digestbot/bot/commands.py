@@ -1,0 +1,166 @@
+"""The everyday commands. Thin: read the update, call a service with plain values in
+one database transaction, render, reply. Wired in ``digestbot.bot.app``."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+
+from digestbot.bot import keyboards
+from digestbot.bot.context import (
+    Context,
+    Turn,
+    command,
+    may_change_chat,
+    reply,
+    reply_all,
+    turn_of,
+)
+from digestbot.present import args
+from digestbot.present.html import (
+    esc,
+    render_digest_messages,
+    render_help,
+    render_paper_messages,
+    render_search,
+    render_top,
+)
+from digestbot.present.i18n import t
+from digestbot.services import answers, subscriptions
+
+SEARCH_PAGE = 10
+
+
+@command
+async def help_command(update: Update, context: Context, turn: Turn) -> None:
+    await reply(update, render_help(turn.lang, context.bot.username))
+
+
+@command
+async def today_command(update: Update, context: Context, turn: Turn) -> None:
+    res = turn.res
+    async with res.sessions() as session:
+        sub = await subscriptions.get_subscription(session, turn.chat.id, turn.thread_id)
+        limit = sub.top_n if sub else res.settings.top_n
+        answer = await answers.today(session, limit)
+    if answer is None:
+        await reply(update, t(turn.lang, "archive.empty"))
+        return
+    sections = sub.sections if sub else ()
+    await reply_all(
+        update,
+        render_digest_messages(
+            answer.day, answer.papers, sections=sections, lang=turn.lang, total=answer.total
+        ),
+    )
+
+
+async def top_page(
+    turn: Turn, request: args.TopRequest, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A page of /top as text and buttons (also what its ◀ / ▶ buttons show)."""
+    async with turn.res.sessions() as session:
+        answer = await answers.top(session, request, page)
+    if answer is None:
+        return t(turn.lang, "archive.empty"), None
+    text = render_top(answer.papers, answer.page, answer.kind, answer.start, answer.end, turn.lang)
+    markup = keyboards.top_keyboard(answer.papers, answer.page, answer.kind, answer.end, turn.lang)
+    return text, markup
+
+
+@command
+async def top_command(update: Update, context: Context, turn: Turn) -> None:
+    request = args.parse_top(context.args or [])
+    text, markup = await top_page(turn, request, 0)
+    await reply(update, text, markup)
+
+
+async def search_page(
+    turn: Turn, query: str, query_id: str, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A page of /search results as text and buttons."""
+    async with turn.res.sessions() as session:
+        # the result list shows titles, not summaries
+        answer = await answers.search(session, query, page, SEARCH_PAGE, with_sections=False)
+    text = render_search(answer.papers, answer.page, query, turn.lang)
+    if not answer.page.total:
+        return text, None
+    return text, keyboards.search_keyboard(answer.papers, answer.page, query_id, turn.lang)
+
+
+@command
+async def search_command(update: Update, context: Context, turn: Turn) -> None:
+    message = update.effective_message
+    raw = message.text if isinstance(message, Message) and message.text else ""
+    # the words after the command, as typed (context.args would lose newlines' meaning)
+    words = raw.split(maxsplit=1)[1] if len(raw.split(maxsplit=1)) > 1 else ""
+    query = args.parse_search(words)
+    query_id = context.bot_data.searches.remember(query)
+    text, markup = await search_page(turn, query, query_id, 0)
+    await reply(update, text, markup)
+
+
+async def send_paper(update: Update, turn: Turn, ref: str | int) -> None:
+    """One paper's whole card (in as many messages as it needs), or why there is none."""
+    async with turn.res.sessions() as session:
+        paper = await answers.find_paper(session, ref)
+    if paper is None:
+        await reply(update, t(turn.lang, "paper.none", ref=esc(ref)))
+        return
+    await reply_all(update, render_paper_messages(paper, lang=turn.lang))
+
+
+@command
+async def paper_command(update: Update, context: Context, turn: Turn) -> None:
+    await send_paper(update, turn, args.parse_paper_ref(context.args or []))
+
+
+@command
+async def subscribe_command(update: Update, context: Context, turn: Turn) -> None:
+    request = args.parse_subscribe(context.args or [])
+    if not await may_change_chat(update, context):
+        await reply(update, t(turn.lang, "sub.admins_only"))
+        return
+    async with turn.res.sessions.begin() as session:
+        sub = await subscriptions.subscribe(
+            session,
+            turn.chat.id,
+            turn.thread_id,
+            turn.res.settings,
+            push_time=request.push_time,
+            top_n=request.top_n,
+            timezone=request.timezone,
+        )
+    await reply(
+        update,
+        t(turn.lang, "sub.done", time=sub.push_time, tz=esc(sub.timezone), n=sub.top_n),
+    )
+
+
+@command
+async def unsubscribe_command(update: Update, context: Context, turn: Turn) -> None:
+    if not await may_change_chat(update, context):
+        await reply(update, t(turn.lang, "sub.admins_only"))
+        return
+    async with turn.res.sessions.begin() as session:
+        stopped = await subscriptions.unsubscribe(session, turn.chat.id, turn.thread_id)
+    await reply(update, t(turn.lang, "sub.stopped" if stopped else "sub.none"))
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """A command no handler took. In groups, only commands addressed to this bot by name
+    are answered (other bots' commands are not ours to judge)."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if not isinstance(message, Message) or chat is None or not message.text:
+        return
+    name = message.text.split(maxsplit=1)[0]
+    mentioned = "@" in name
+    if mentioned and name.split("@", 1)[1].lower() != (context.bot.username or "").lower():
+        return
+    if chat.type != ChatType.PRIVATE and not mentioned:
+        return
+    turn = await turn_of(update, context)
+    if turn is None:
+        return
+    await reply(update, t(turn.lang, "error.unknown_command", example="<code>/top 10 week</code>"))

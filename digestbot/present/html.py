@@ -1,0 +1,259 @@
+"""Stored data → Telegram HTML: paper cards, lists, the digest, help, settings. Pure.
+
+Everything that comes from a digest or a user goes through ``esc`` (titles and summaries
+hold ``<``, ``&``, ``*`` and ``$…$`` LaTeX). No message is longer than Telegram's 4096
+characters: long texts go through :mod:`digestbot.present.split`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from digestbot.config import Language
+from digestbot.present.args import BadCommandArgument
+from digestbot.present.i18n import COMMANDS, t
+from digestbot.present.split import pack_blocks, split_html
+from digestbot.store.archive import PaperView
+
+LIST_TITLE_CHARS = 110
+CARD_AUTHORS_IN_DIGEST = 6
+
+# typographic apostrophes and quotes (and their look-alikes) → ' and "
+_QUOTES = str.maketrans(
+    {
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u0060\u00b4\u02bc", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
+    }
+)
+
+
+def esc(text: object) -> str:
+    """Text for Telegram HTML: ``<``, ``>`` and ``&`` escaped."""
+    return html.escape(str(text), quote=False)
+
+
+def esc_attr(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def link(url: str, text: str) -> str:
+    return f'<a href="{esc_attr(url)}">{esc(text)}</a>'
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --------------------------------------------------------------------------- papers
+
+
+def section_key(name: str) -> str:
+    """A section name for comparing: ``What’s  New`` and ``what's new`` are one section
+    (the archive spells it both ways). Apostrophes and quotes straightened, whitespace
+    collapsed, case folded."""
+    text = unicodedata.normalize("NFKC", name).translate(_QUOTES)
+    return " ".join(text.split()).casefold()
+
+
+def _authors(paper: PaperView, lang: str, limit: int | None) -> str:
+    names = list(paper.authors)
+    if limit is not None and len(names) > limit:
+        shown = ", ".join(names[:limit])
+        return f"{shown} {t(lang, 'paper.more_authors', n=len(names) - limit)}"
+    return ", ".join(names)
+
+
+def render_paper(
+    paper: PaperView,
+    *,
+    lang: str = Language.KO,
+    sections: Sequence[str] = (),
+    number: int | None = None,
+    max_authors: int | None = None,
+) -> str:
+    """One paper: title linked to arXiv, the Hugging Face page, votes, date, authors, and
+    its sections (those named in ``sections``; empty = all), each under a bold heading."""
+    prefix = f"{number}. " if number is not None else ""
+    lines = [f"<b>{esc(prefix)}{link(paper.url, paper.title)}</b>"]
+    facts = [
+        link(paper.hf_url, f"🤗 {t(lang, 'paper.hf')}"),
+        f"arXiv <code>{esc(paper.arxiv_id)}</code>",
+    ]
+    if paper.votes is not None:
+        facts.append(f"👍 {paper.votes} {t(lang, 'paper.votes')}")
+    if paper.day is not None:
+        facts.append(f"📅 {t(lang, 'paper.date')} {paper.day.isoformat()}")
+    lines.append(" · ".join(facts))
+    if paper.authors:
+        lines.append(
+            f"<i>{esc(t(lang, 'paper.authors'))}: {esc(_authors(paper, lang, max_authors))}</i>"
+        )
+    blocks = ["\n".join(lines)]
+    wanted = {section_key(name) for name in sections}
+    for section in paper.sections:
+        if wanted and section_key(section.name) not in wanted:
+            continue
+        blocks.append(f"<b>{esc(section.name)}</b>\n{esc(section.text.strip())}")
+    return "\n\n".join(blocks)
+
+
+def render_paper_messages(paper: PaperView, *, lang: str = Language.KO) -> list[str]:
+    """``/paper``: the whole paper, split into messages when it is long."""
+    return split_html(render_paper(paper, lang=lang))
+
+
+def render_list_item(number: int, paper: PaperView, lang: str) -> str:
+    facts = []
+    if paper.votes is not None:
+        facts.append(f"👍 {paper.votes}")
+    if paper.day is not None:
+        facts.append(paper.day.isoformat())
+    facts.append(f"<code>{esc(paper.arxiv_id)}</code>")
+    return f"<b>{number}.</b> {esc(shorten(paper.title, LIST_TITLE_CHARS))}\n    " + " · ".join(
+        facts
+    )
+
+
+def render_list(header: str, papers: Sequence[PaperView], first_number: int, lang: str) -> str:
+    """A page of a list (``/top``, ``/search``): one message, never over the limit."""
+    items = [render_list_item(first_number + i, p, lang) for i, p in enumerate(papers)]
+    text = "\n\n".join([header, *items])
+    return split_html(text)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """Which slice of a list a page shows (pure pagination arithmetic)."""
+
+    page: int  # 0-based
+    size: int
+    total: int
+
+    @property
+    def offset(self) -> int:
+        return self.page * self.size
+
+    @property
+    def first(self) -> int:
+        return self.offset + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.offset + self.size, self.total)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + self.size < self.total
+
+
+def period_label(kind: str, start: dt.date, end: dt.date, lang: str) -> str:
+    if kind == "day":
+        return t(lang, "top.period.day", day=end.isoformat())
+    return t(lang, f"top.period.{kind}", start=start.isoformat(), end=end.isoformat())
+
+
+def render_top(
+    papers: Sequence[PaperView], page: ListPage, kind: str, start: dt.date, end: dt.date, lang: str
+) -> str:
+    period = period_label(kind, start, end, lang)
+    if not page.total:
+        return t(lang, "top.empty", period=esc(period))
+    header = t(
+        lang, "top.header", period=esc(period), first=page.first, last=page.last, total=page.total
+    )
+    return render_list(header, papers, page.first, lang)
+
+
+def render_search(papers: Sequence[PaperView], page: ListPage, query: str, lang: str) -> str:
+    shown = esc(shorten(query, 60))
+    if not page.total:
+        return t(lang, "search.none", query=shown)
+    header = t(
+        lang, "search.header", query=shown, first=page.first, last=page.last, total=page.total
+    )
+    return render_list(header, papers, page.first, lang)
+
+
+def render_digest_messages(
+    day: dt.date,
+    papers: Sequence[PaperView],
+    *,
+    sections: Sequence[str] = (),
+    lang: str = Language.KO,
+    total: int | None = None,
+) -> list[str]:
+    """The morning push (and ``/today``): a header, then the papers with the chosen
+    sections (empty = all), packed into valid-HTML messages of at most 4096 characters;
+    a message break falls between papers whenever one paper fits in a message.
+    ``total``, when given, is the number of papers that day (the header says "top 5 of
+    40"); without it the header only counts the papers shown ("5 papers"), claiming no
+    ranking it cannot check."""
+    if total is not None and total > len(papers):
+        header = t(lang, "digest.header", day=day.isoformat(), shown=len(papers), total=total)
+    else:
+        header = t(lang, "digest.header_all", day=day.isoformat(), shown=len(papers))
+    cards = [
+        render_paper(
+            p, lang=lang, sections=sections, number=p.rank or i, max_authors=CARD_AUTHORS_IN_DIGEST
+        )
+        for i, p in enumerate(papers, start=1)
+    ]
+    return pack_blocks([header, *cards])
+
+
+def render_help(lang: str, bot_username: str | None = None) -> str:
+    lines = [t(lang, "help.intro"), "", t(lang, "help.commands")]
+    for command, example in COMMANDS:
+        lines.append(
+            f"/{command} — {esc(t(lang, f'cmd.{command}'))}\n    <code>{esc(example)}</code>"
+        )
+    if bot_username:
+        lines += ["", t(lang, "help.inline", bot=esc(bot_username))]
+    return "\n".join(lines)
+
+
+def render_settings(
+    *,
+    active: bool,
+    push_time: str,
+    timezone: str,
+    top_n: int,
+    sections: Sequence[str],
+    lang: str,
+) -> str:
+    return t(
+        lang,
+        "settings.header",
+        state=t(lang, "settings.on" if active else "settings.off"),
+        time=esc(push_time),
+        tz=esc(timezone),
+        n=top_n,
+        sections=esc(", ".join(sections)) if sections else t(lang, "settings.all_sections"),
+        language=t(lang, "lang.name"),
+    )
+
+
+def render_bad_argument(message: str, example: str, lang: str) -> str:
+    """One line: what was wrong, and an example of a correct use."""
+    if not example:
+        return message
+    return f"{message} {t(lang, 'error.example', example=f'<code>{esc(example)}</code>')}"
+
+
+def render_argument_error(exc: BadCommandArgument, lang: str) -> str:
+    """A bad command argument as the one line the bot answers (``html_to_text`` makes the
+    terminal's)."""
+    params = {k: esc(v) for k, v in exc.params.items()}
+    return render_bad_argument(t(lang, exc.key, **params), exc.example, lang)

@@ -1,0 +1,98 @@
+"""The scheduler's time rules: which pushes are due when, which day the ingest fetches,
+the leader lock's key. Pure: no database, no network."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from digestbot.config import load_settings
+from digestbot.schedule.leader import scheduler_lock_key
+from digestbot.schedule.rules import catchup_window, digest_day_for, ingest_day_due, push_date_due
+
+SEOUL = ZoneInfo("Asia/Seoul")
+NEW_YORK = ZoneInfo("America/New_York")
+KIRITIMATI = ZoneInfo("Pacific/Kiritimati")
+UTC = dt.UTC
+H12 = dt.timedelta(hours=12)
+DAY = dt.date(2025, 5, 9)
+
+
+def at(
+    zone: dt.tzinfo, year: int, month: int, day: int, hour: int, minute: int, second: int = 0
+) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=zone)
+
+
+def test_push_is_due_from_its_time_until_the_window_closes() -> None:
+    eight = dt.time(8, 0)
+    assert push_date_due(eight, SEOUL, at(SEOUL, 2025, 5, 9, 7, 59), H12) is None
+    assert push_date_due(eight, SEOUL, at(SEOUL, 2025, 5, 9, 8, 0), H12) == DAY
+    assert push_date_due(eight, SEOUL, at(SEOUL, 2025, 5, 9, 20, 0), H12) == DAY
+    assert push_date_due(eight, SEOUL, at(SEOUL, 2025, 5, 9, 20, 0, 1), H12) is None
+    # the same instants seen from UTC
+    assert push_date_due(eight, SEOUL, at(UTC, 2025, 5, 8, 23, 0), H12) == DAY
+    assert push_date_due(eight, SEOUL, at(UTC, 2025, 5, 8, 22, 59), H12) is None
+
+
+def test_push_times_are_local_to_each_zone() -> None:
+    eight = dt.time(8, 0)
+    # New York in summer is UTC-4, in winter UTC-5
+    assert push_date_due(eight, NEW_YORK, at(UTC, 2025, 5, 9, 12, 0), H12) == DAY
+    assert push_date_due(eight, NEW_YORK, at(UTC, 2025, 5, 9, 11, 59), H12) is None
+    assert push_date_due(eight, NEW_YORK, at(UTC, 2025, 1, 9, 12, 30), H12) is None
+    assert push_date_due(eight, NEW_YORK, at(UTC, 2025, 1, 9, 13, 0), H12) == dt.date(2025, 1, 9)
+    # UTC+14: 18:30 UTC on the 9th is 08:30 on the 10th
+    assert push_date_due(eight, KIRITIMATI, at(UTC, 2025, 5, 9, 18, 30), H12) == dt.date(
+        2025, 5, 10
+    )
+
+
+def test_a_late_push_time_is_caught_up_after_midnight() -> None:
+    late = dt.time(23, 0)
+    assert push_date_due(late, SEOUL, at(SEOUL, 2025, 5, 10, 1, 0), H12) == DAY
+    assert push_date_due(late, SEOUL, at(SEOUL, 2025, 5, 10, 11, 0, 1), H12) is None
+    two_days = dt.timedelta(hours=40)
+    assert push_date_due(late, SEOUL, at(SEOUL, 2025, 5, 10, 22, 0), two_days) == DAY
+
+
+def test_a_zero_catchup_still_allows_a_late_tick(tmp_path: Path) -> None:
+    settings = load_settings(catchup_hours=0, database_url=f"sqlite+aiosqlite:///{tmp_path}/x")
+    window = catchup_window(settings)
+    assert window == dt.timedelta(minutes=5)
+    eight = dt.time(8, 0)
+    assert push_date_due(eight, SEOUL, at(SEOUL, 2025, 5, 9, 8, 4), window) == DAY
+    assert push_date_due(eight, SEOUL, at(SEOUL, 2025, 5, 9, 8, 6), window) is None
+
+
+def test_the_push_sends_the_newest_digest_of_the_last_days() -> None:
+    stored = [dt.date(2025, 5, 5), dt.date(2025, 5, 8), DAY]
+    assert digest_day_for(DAY, stored) == DAY
+    assert digest_day_for(dt.date(2025, 5, 10), stored) == DAY  # Saturday: Friday's
+    assert digest_day_for(dt.date(2025, 5, 12), stored) == DAY  # Monday morning
+    assert digest_day_for(dt.date(2025, 5, 13), stored) is None  # too old
+    assert digest_day_for(dt.date(2025, 5, 7), stored) == dt.date(2025, 5, 5)
+    assert digest_day_for(dt.date(2025, 5, 4), stored) is None  # never a later day
+    assert digest_day_for(DAY, []) is None
+
+
+def test_the_ingest_window() -> None:
+    start, cutoff = dt.time(7, 30), dt.time(23, 0)
+    assert ingest_day_due(at(SEOUL, 2025, 5, 9, 7, 29), SEOUL, start, cutoff) is None
+    assert ingest_day_due(at(SEOUL, 2025, 5, 9, 7, 30), SEOUL, start, cutoff) == DAY
+    assert ingest_day_due(at(UTC, 2025, 5, 9, 14, 0), SEOUL, start, cutoff) == DAY  # 23:00
+    assert ingest_day_due(at(SEOUL, 2025, 5, 9, 23, 1), SEOUL, start, cutoff) is None
+    # a cutoff past midnight belongs to the day before
+    night = (dt.time(22, 0), dt.time(2, 0))
+    assert ingest_day_due(at(SEOUL, 2025, 5, 10, 1, 0), SEOUL, *night) == DAY
+    assert ingest_day_due(at(SEOUL, 2025, 5, 9, 22, 30), SEOUL, *night) == DAY
+    assert ingest_day_due(at(SEOUL, 2025, 5, 9, 12, 0), SEOUL, *night) is None
+
+
+def test_the_leader_lock_key_is_per_schema() -> None:
+    plain = scheduler_lock_key("postgresql+asyncpg://u@h/db")
+    a = scheduler_lock_key("postgresql+asyncpg://u@h/db?search_path=a")
+    b = scheduler_lock_key("postgresql+asyncpg://u@h/db?search_path=b")
+    assert len({plain, a, b}) == 3
+    assert plain == scheduler_lock_key("postgresql+asyncpg://other@host2/db")
