@@ -19,6 +19,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
+    ReplyKeyboardRemove,
     Update,
 )
 from telegram.error import (
@@ -40,7 +41,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.support.botapi import BOT_ID, BOT_USERNAME, TOKEN, FakeBotAPI, UploadedFile
+from tests.support.botapi import BOT_ID, BOT_USERNAME, TOKEN, FakeBotAPI
 
 USER = 42
 GROUP = -1001234567890
@@ -115,7 +116,11 @@ async def test_raw_http_forms_json_and_case_insensitive_methods(server: FakeBotA
 
         response = await client.post(
             "/sendMessage",
-            data={"chat_id": str(USER), "text": "form", "reply_markup": '{"remove_keyboard":true}'},
+            data={
+                "chat_id": str(USER),
+                "text": "form",
+                "reply_markup": '{"inline_keyboard":[[{"text":"a","callback_data":"a"}]]}',
+            },
         )
         assert response.json()["ok"] is True
 
@@ -221,13 +226,22 @@ async def test_length_is_measured_after_entity_parsing(server: FakeBotAPI, bot: 
     assert [len(m.plain_text) for m in server.messages] == [4096, 4096]
 
 
-async def test_markdown_v2(bot: Bot) -> None:
-    message = await bot.send_message(USER, r"*bold* and a\.b \(x\)", parse_mode="MarkdownV2")
-    assert message.text == "bold and a.b (x)"
-    with pytest.raises(BadRequest, match="is reserved"):
-        await bot.send_message(USER, "a.b", parse_mode="MarkdownV2")
-    with pytest.raises(BadRequest, match=r"(?i)can.t find end of bold entity"):
-        await bot.send_message(USER, "*open", parse_mode="MarkdownV2")
+async def test_what_the_bot_does_not_use_fails_loudly(server: FakeBotAPI, bot: Bot) -> None:
+    # a method the bot does not call (python-telegram-bot calls any 404 InvalidToken)
+    with pytest.raises(InvalidToken, match="Not Found: method not found"):
+        await bot.send_document(USER, b"{}", filename="digest.json")
+    with pytest.raises(BadRequest, match="not supported by the test server"):
+        await bot.send_message(USER, "*bold*", parse_mode="MarkdownV2")
+    with pytest.raises(BadRequest, match="not supported by the test server"):
+        await bot.send_message(USER, "quiet", disable_notification=True)
+    with pytest.raises(BadRequest, match="not supported by the test server"):
+        await bot.send_message(USER, "no keyboard", reply_markup=ReplyKeyboardRemove())
+    assert server.messages == []
+    assert [c.status for c in server.calls()[1:]] == [404, 400, 400, 400]
+    assert server.calls("sendMessage")[1].description == (
+        "Bad Request: sendMessage with disable_notification is not supported by the test "
+        "server (tests/support/botapi)"
+    )
 
 
 async def test_callback_data_limit(server: FakeBotAPI, bot: Bot) -> None:
@@ -264,32 +278,16 @@ async def test_edit_message(server: FakeBotAPI, bot: Bot) -> None:
     await bot.edit_message_text("v2", USER, message.message_id)
     current = server.get_message(USER, message.message_id)
     assert current is not None and current["text"] == "v2" and "reply_markup" not in current
-    with pytest.raises(BadRequest, match="Message is not modified"):
-        await bot.edit_message_reply_markup(USER, message.message_id)
-    await bot.edit_message_reply_markup(USER, message.message_id, reply_markup=markup)
     with pytest.raises(BadRequest, match="Message to edit not found"):
         await bot.edit_message_text("x", USER, 999)
-    assert await bot.delete_message(USER, message.message_id)
-    assert server.is_deleted(USER, message.message_id)
-    with pytest.raises(BadRequest, match="Message to delete not found"):
-        await bot.delete_message(USER, message.message_id)
+    users_message = server.send_text(USER, USER, "mine")
+    with pytest.raises(BadRequest, match="Message can't be edited"):
+        await bot.edit_message_text("x", USER, users_message)
     assert [m.method for m in server.sent_to(USER)] == [
         "sendMessage",
         "editMessageText",
         "editMessageText",
-        "editMessageReplyMarkup",
     ]
-
-
-async def test_send_document_multipart(server: FakeBotAPI, bot: Bot) -> None:
-    message = await bot.send_document(
-        USER, b'{"a": 1}', filename="digest.json", caption="<i>오늘</i>", parse_mode="HTML"
-    )
-    assert message.document is not None and message.document.file_name == "digest.json"
-    assert message.caption == "오늘"
-    upload = server.calls("sendDocument")[0].params["document"]
-    assert isinstance(upload, UploadedFile) and upload.data == b'{"a": 1}'
-    assert server.sent_to(USER, "sendDocument")[0].text == "<i>오늘</i>"
 
 
 # --------------------------------------------------------------------------- faults
@@ -302,15 +300,20 @@ async def test_retry_after(server: FakeBotAPI, bot: Bot) -> None:
     assert caught.value.retry_after == dtm.timedelta(seconds=7)
     await bot.send_message(USER, "b")  # only the next call failed
 
-    server.set_flood(1.0, retry_after=3)
+    server.fail_next("sendMessage", status=429)
     with pytest.raises(RetryAfter) as caught:
         await bot.send_message(USER, "c")
+    assert caught.value.retry_after == dtm.timedelta(seconds=1)  # the default
+
+    server.set_flood(1.0, retry_after=3)
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(USER, "d")
     assert caught.value.retry_after == dtm.timedelta(seconds=3)
     server.set_flood(0)
-    await bot.send_message(USER, "d")
+    await bot.send_message(USER, "e")
 
-    assert [m.text for m in server.messages] == ["b", "d"]
-    assert [c.status for c in server.calls("sendMessage")] == [429, 200, 429, 200]
+    assert [m.text for m in server.messages] == ["b", "e"]
+    assert [c.status for c in server.calls("sendMessage")] == [429, 200, 429, 429, 200]
 
 
 async def test_forbidden(server: FakeBotAPI, bot: Bot) -> None:
@@ -423,43 +426,45 @@ async def test_chats_and_administrators(server: FakeBotAPI, bot: Bot) -> None:
     server.add_user(9, "Member")
     server.set_admins(GROUP, [7, BOT_ID], creator=5)
 
-    admins = await bot.get_chat_administrators(GROUP)
-    assert [type(a) for a in admins] == [
+    members = [await bot.get_chat_member(GROUP, user) for user in (5, 7, BOT_ID, 9)]
+    assert [type(m) for m in members] == [
         ChatMemberOwner,
         ChatMemberAdministrator,
         ChatMemberAdministrator,
+        ChatMemberMember,
     ]
-    assert [a.user.id for a in admins] == [5, 7, BOT_ID]
-    assert isinstance(await bot.get_chat_member(GROUP, 9), ChatMemberMember)
-    assert (await bot.get_chat_member(GROUP, 7)).status == "administrator"
-    assert (await bot.get_chat_member(GROUP, 5)).status == "creator"
+    assert [m.status for m in members] == ["creator", "administrator", "administrator", "member"]
     with pytest.raises(BadRequest, match="User not found"):
         await bot.get_chat_member(GROUP, 12345)
+    with pytest.raises(BadRequest, match="User not found"):  # a private chat has two members
+        await bot.get_chat_member(USER, 9)
 
     chat = await bot.get_chat(GROUP)
     assert (chat.type, chat.title, chat.is_forum) == ("supergroup", "Papers", True)
-    with pytest.raises(BadRequest, match="There are no administrators in the private chat"):
-        await bot.get_chat_administrators(USER)
+    server.add_chat(-100900, "channel", "Channel", username="papers_ko")
+    assert (await bot.get_chat("@Papers_KO")).id == -100900
 
     topic_message = await bot.send_message(GROUP, "topic", message_thread_id=77)
     assert topic_message.message_thread_id == 77
     assert server.sent_to(GROUP)[0].message_thread_id == 77
     with pytest.raises(BadRequest, match="Message thread not found"):
         await bot.send_message(USER, "no topics here", message_thread_id=77)
-    assert await bot.send_chat_action(GROUP, "typing", message_thread_id=77)
 
 
-async def test_commands(bot: Bot) -> None:
+async def test_commands(server: FakeBotAPI, bot: Bot) -> None:
     assert await bot.set_my_commands([("today", "오늘의 논문"), ("search", "검색")])
-    commands = await bot.get_my_commands()
-    assert [(c.command, c.description) for c in commands] == [
-        ("today", "오늘의 논문"),
-        ("search", "검색"),
-    ]
+    assert await bot.set_my_commands([("today", "today's papers")], language_code="en")
     with pytest.raises(BadRequest, match="Bot_command_invalid"):
         await bot.set_my_commands([("Bad-Name", "x")])
-    assert await bot.delete_my_commands()
-    assert await bot.get_my_commands() == ()
+    with pytest.raises(BadRequest, match="Bot_command_description_invalid"):
+        await bot.set_my_commands([("today", "x" * 257)])
+    calls = server.calls("setMyCommands")
+    assert [c.status for c in calls] == [200, 200, 400, 400]
+    assert calls[0].params["commands"] == [
+        {"command": "today", "description": "오늘의 논문"},
+        {"command": "search", "description": "검색"},
+    ]
+    assert calls[1].params["language_code"] == "en"
 
 
 # --------------------------------------------------------------------------- updates
@@ -504,12 +509,14 @@ async def test_application_end_to_end(server: FakeBotAPI) -> None:
 
     async def ping(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None
-        await update.effective_message.reply_text("pong")
+        await update.effective_message.reply_text("pong", do_quote=False)
 
     async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("좋아요", callback_data="like")]])
-        await update.effective_message.reply_text("<b>메뉴</b>", "HTML", reply_markup=keyboard)
+        await update.effective_message.reply_text(
+            "<b>메뉴</b>", "HTML", reply_markup=keyboard, do_quote=False
+        )
 
     async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -532,7 +539,9 @@ async def test_application_end_to_end(server: FakeBotAPI) -> None:
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None and update.effective_message.text
-        await update.effective_message.reply_text(update.effective_message.text.upper())
+        await update.effective_message.reply_text(
+            update.effective_message.text.upper(), do_quote=False
+        )
 
     app = server.application_builder().build()
     app.add_handler(CommandHandler("ping", ping))
@@ -599,7 +608,7 @@ async def test_inline_answer_validation(server: FakeBotAPI, bot: Bot) -> None:
         "m",
         reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data="cb")]]),
     )
-    callback_id = server.press_button(USER, USER, message.message_id, text="b")
+    callback_id = server.press_button(USER, USER, message.message_id, "cb")
     with pytest.raises(BadRequest, match="Message_too_long"):
         await bot.answer_callback_query(callback_id, "x" * 201)
     assert await bot.answer_callback_query(callback_id, "x" * 200)
@@ -615,7 +624,7 @@ async def test_webhook_delivery(server: FakeBotAPI) -> None:
 
     async def ping(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None
-        await update.effective_message.reply_text("pong via webhook")
+        await update.effective_message.reply_text("pong via webhook", do_quote=False)
 
     app = server.application_builder().build()
     app.add_handler(CommandHandler("ping", ping))

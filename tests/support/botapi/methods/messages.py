@@ -1,0 +1,128 @@
+"""The bot's messages: sendMessage and editMessageText."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from tests.support.botapi.errors import bad, too_many
+from tests.support.botapi.limits import parse_message_text
+from tests.support.botapi.markup import inline_markup
+from tests.support.botapi.messages import StoredMessage
+from tests.support.botapi.methods.method import Method
+from tests.support.botapi.params import opt_int, opt_str, req_int
+from tests.support.botapi.records import SentMessage, Violation
+from tests.support.botapi.registry import Chat
+from tests.support.botapi.state import State
+from tests.support.botapi.wire import JSONDict
+
+_NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are "
+    "exactly the same as a current content and reply markup of the message"
+)
+
+
+def send_message(state: State, params: JSONDict) -> JSONDict:
+    chat = state.target_chat(params, posting=True)
+    thread_id = _thread(chat, params)
+    text, parse_mode = _text(params)
+    plain, entities = parse_message_text(text, parse_mode)
+    markup = inline_markup(params)
+    _admit(state, chat, "sendMessage")
+    message = state.messages.new(chat, state.bot_sender(chat), thread_id)
+    message["text"] = plain
+    if entities:
+        message["entities"] = entities
+    if markup is not None:
+        message["reply_markup"] = markup
+    stored = state.messages.put(chat.id, message, from_bot=True)
+    _record(state, chat, stored, "sendMessage", text, parse_mode)
+    return message
+
+
+def edit_message_text(state: State, params: JSONDict) -> JSONDict:
+    chat = state.target_chat(params, posting=True)
+    stored = state.messages.get(chat.id, req_int(params, "message_id"))
+    if stored is None:
+        raise bad("message to edit not found")
+    if not stored.from_bot:
+        raise bad("message can't be edited")
+    text, parse_mode = _text(params)
+    plain, entities = parse_message_text(text, parse_mode)
+    markup = inline_markup(params)
+    data = stored.data
+    unchanged = (data.get("text"), data.get("entities", []), data.get("reply_markup"))
+    if unchanged == (plain, entities, markup):
+        raise bad(_NOT_MODIFIED)
+    _admit(state, chat, "editMessageText")
+    data["text"] = plain
+    if entities:
+        data["entities"] = entities
+    else:
+        data.pop("entities", None)
+    # Telegram drops the inline keyboard when an edit does not repeat it
+    if markup is None:
+        data.pop("reply_markup", None)
+    else:
+        data["reply_markup"] = markup
+    data["edit_date"] = int(time.time())
+    _record(state, chat, stored, "editMessageText", text, parse_mode)
+    return data
+
+
+def _text(params: Mapping[str, Any]) -> tuple[str, str | None]:
+    text = params.get("text")
+    if not isinstance(text, str) or not text:
+        raise bad("message text is empty")
+    return text, opt_str(params, "parse_mode") or None
+
+
+def _thread(chat: Chat, params: Mapping[str, Any]) -> int | None:
+    thread_id = opt_int(params, "message_thread_id")
+    if thread_id is not None and (not chat.is_forum or thread_id <= 0):
+        raise bad("message thread not found")
+    return thread_id
+
+
+def _admit(state: State, chat: Chat, method: str) -> None:
+    """Injected floods (set_flood), then Telegram's flood limits on sends (enforce_limits;
+    edits do not count)."""
+    state.faults.raise_flooded(method)
+    if state.limits is None or method != "sendMessage":
+        return
+    now = time.monotonic()
+    refused = state.limits.admit(chat.id, chat.type == "private", now)
+    if refused is not None:
+        limit, wait = refused
+        state.records.add_violation(Violation(limit, chat.id, now))
+        raise too_many(max(1, math.ceil(wait)))
+
+
+def _record(
+    state: State, chat: Chat, stored: StoredMessage, method: str, text: str, parse_mode: str | None
+) -> None:
+    data = stored.data
+    sent = SentMessage(
+        chat_id=chat.id,
+        text=text,
+        parse_mode=parse_mode,
+        reply_markup=copy.deepcopy(data.get("reply_markup")),
+        message_thread_id=data.get("message_thread_id"),
+        message_id=data["message_id"],
+        method=method,
+        at=time.monotonic(),
+        plain_text=data["text"],
+        entities=tuple(data.get("entities", ())),
+    )
+    state.records.add_sent(sent)
+
+
+_TEXT_PARAMS = frozenset({"chat_id", "text", "parse_mode", "reply_markup", "link_preview_options"})
+
+METHODS = (
+    Method("sendMessage", _TEXT_PARAMS | {"message_thread_id"}, send_message),
+    Method("editMessageText", _TEXT_PARAMS | {"message_id"}, edit_message_text),
+)
