@@ -23,7 +23,7 @@ from sqlalchemy import text
 from benchmarks.synthetic import synthetic_archive
 from digestbot.digest.parser import parse_digest
 from digestbot.digest.sources import FolderSource
-from digestbot.services.ingest import ingest_day
+from digestbot.services.ingest import Sources, ingest_day
 from digestbot.store.db import create_engine, session_factory
 from digestbot.store.migrate import upgrade
 
@@ -45,7 +45,7 @@ async def ingest_all(root: Path, database_url: str) -> tuple[float, int, int]:
     start = time.perf_counter()
     papers = 0
     for day in days:
-        result = await ingest_day(sessions, folder, day)
+        result = await ingest_day(sessions, Sources(folder), day)
         if result.status != "stored":
             raise SystemExit(f"{day}: {result.status} {result.message}")
         papers += result.papers

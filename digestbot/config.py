@@ -56,6 +56,17 @@ class Settings(BaseSettings):
     )
     source_timeout: float = Field(15.0, gt=0)
     source_retries: int = Field(3, ge=0, le=10)
+    # Hugging Face's Daily Papers API (the day's list, fresh votes); "" = not used
+    hf_api_url: str = "https://huggingface.co"
+    # an OpenAI-compatible chat-completions endpoint for the Korean summaries; "" = none
+    llm_base_url: str = ""
+    llm_api_key: SecretStr | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_concurrency: int = Field(4, ge=1, le=64)
+    llm_max_papers_per_day: int = Field(60, ge=0, le=1000)
+    llm_timeout: float = Field(60.0, gt=0)
+    # the push re-reads the day's votes from Hugging Face when they are older than this
+    votes_max_age_minutes: float = Field(10.0, ge=0)
     admins: Annotated[list[int], NoDecode] = Field(default_factory=list)
     language: Language = Language.KO
     timezone: str = "Asia/Seoul"
@@ -152,12 +163,18 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("api_url", "webhook_url")
+    @field_validator("api_url", "webhook_url", "hf_api_url", "llm_base_url")
     @classmethod
     def _url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("expected an http:// or https:// URL")
         return value.rstrip("/")
+
+    def secrets(self) -> list[str]:
+        """The values that must never reach a log line or an error: the bot token and
+        the model's API key."""
+        found = [self.token, self.llm_api_key]
+        return [s.get_secret_value() for s in found if s is not None and s.get_secret_value()]
 
     def require_token(self) -> str:
         if self.token is None:

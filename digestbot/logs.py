@@ -68,5 +68,5 @@ def configure_logging(settings: Settings) -> None:
     # httpx logs every request URL at INFO, and Bot API URLs carry the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
-    if settings.token is not None:
-        hide_token(settings.token.get_secret_value())
+    for secret in settings.secrets():
+        hide_token(secret)

@@ -20,6 +20,10 @@ from tests.support.botapi import FakeBotAPI
 POSTGRES_URL = os.environ.get("DIGESTBOT_TEST_POSTGRES_URL", "")
 # python-telegram-bot warns (an error under pytest) on int retry_after unless opted in
 os.environ.setdefault("PTB_TIMEDELTA", "true")
+# nothing in the tests reaches the internet: Hugging Face is a local server where a test
+# wants it (tests/support/hf_server.py), off everywhere else, subprocesses included
+os.environ["DIGESTBOT_HF_API_URL"] = ""
+os.environ.pop("DIGESTBOT_LLM_BASE_URL", None)
 DIGESTS = sample_digests()
 
 BACKENDS = [

@@ -29,9 +29,10 @@ from digestbot.delivery.enqueue import enqueue_broadcast, new_request_id
 from digestbot.present import args
 from digestbot.present.html import esc
 from digestbot.present.i18n import t
-from digestbot.present.stats import render_stats
+from digestbot.present.split import pack_blocks
+from digestbot.present.stats import render_ingest_notes, render_stats
 from digestbot.services import admin as admin_ops
-from digestbot.services.ingest import ingest_day
+from digestbot.services.ingest import ingest_day, summary_counts
 
 log = logging.getLogger(__name__)
 
@@ -200,18 +201,23 @@ async def _ingest_and_report(update: Update, context: Context, turn: Turn, day: 
     if runtime is not None:
         result = await runtime.ingest.run_now(day)
     else:
-        result = await ingest_day(res.sessions, res.source, day)
+        result = await ingest_day(res.sessions, res.sources, day)
     log.info("admin %s: /ingest %s: %s %s", _user_id(update), day, result.status, result.message)
-    await reply(
-        update,
-        t(
-            turn.lang,
-            f"admin.ingest.{result.status}",
-            day=day.isoformat(),
-            n=result.papers,
-            message=esc(result.message[:500]),
-        ),
+    outcome = t(
+        turn.lang,
+        f"admin.ingest.{result.status}",
+        day=day.isoformat(),
+        n=result.papers,
+        message=esc(result.message[:500]),
     )
+    notes = render_ingest_notes(
+        turn.lang,
+        warnings=result.warnings,
+        problems=result.problems,
+        summaries=summary_counts(result),
+    )
+    for part in pack_blocks([outcome, notes], sep="\n"):
+        await reply(update, part)
 
 
 @admin_command

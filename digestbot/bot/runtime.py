@@ -36,9 +36,14 @@ from digestbot.config import Settings
 from digestbot.delivery.engine import AdminAlert, DeliveryEngine
 from digestbot.present.html import esc
 from digestbot.present.i18n import t
+from digestbot.present.split import split_html
+from digestbot.present.stats import render_ingest_notes
 from digestbot.schedule.jobs import DailyIngest, push_tick
 from digestbot.schedule.leader import LeaderLock, scheduler_lock_key
+from digestbot.services import admin as admin_ops
+from digestbot.services.ingest import Sources, refresh_votes
 from digestbot.services.resources import Resources
+from digestbot.store.models import IngestStatus
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +96,7 @@ class Runtime:
 
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
+    sources: Sources
     engine: DeliveryEngine
     ingest: DailyIngest
     channels: ChannelResolver
@@ -99,6 +105,16 @@ class Runtime:
     engine_task: asyncio.Task[None] | None = None
     jobs_installed: bool = False
     engine_restarts: int = 0
+
+
+async def tell_admins(bot: Bot, settings: Settings, text: str) -> None:
+    """A direct message (Telegram HTML) to every admin; a failure is logged."""
+    for part in split_html(text):
+        for admin in settings.admins:
+            try:
+                await bot.send_message(admin, part, parse_mode=ParseMode.HTML)
+            except TelegramError as exc:
+                log.warning("could not tell admin %s: %s", admin, exc)
 
 
 async def alert_admins(bot: Bot, settings: Settings, alert: AdminAlert) -> None:
@@ -111,11 +127,7 @@ async def alert_admins(bot: Bot, settings: Settings, alert: AdminAlert) -> None:
         delivery=alert.delivery_id,
         reason=esc(alert.reason),
     )
-    for admin in settings.admins:
-        try:
-            await bot.send_message(admin, text, parse_mode=ParseMode.HTML)
-        except TelegramError as exc:
-            log.warning("could not alert admin %s: %s", admin, exc)
+    await tell_admins(bot, settings, text)
 
 
 def _runtime(context: JobContext) -> Runtime | None:
@@ -129,14 +141,49 @@ async def _push_job(context: JobContext) -> None:
         return
     now = utcnow()
     channels = await runtime.channels.resolve(context.bot, now)
-    if await push_tick(runtime.sessions, runtime.settings, now, channels=channels):
+    hf = runtime.sources.hf
+    max_age = dt.timedelta(minutes=runtime.settings.votes_max_age_minutes)
+
+    async def refresh(day: dt.date) -> object:
+        assert hf is not None
+        return await refresh_votes(runtime.sessions, hf, day, max_age=max_age)
+
+    queued = await push_tick(
+        runtime.sessions,
+        runtime.settings,
+        now,
+        channels=channels,
+        refresh=refresh if hf is not None else None,
+    )
+    if queued:
         runtime.engine.notify()
 
 
 async def _ingest_job(context: JobContext) -> None:
     runtime = _runtime(context)
-    if runtime is not None:
-        await runtime.ingest.attempt(utcnow())
+    if runtime is None:
+        return
+    result = await runtime.ingest.attempt(utcnow())
+    if result is None:
+        return
+    settings = runtime.settings
+    lang = settings.language
+    if result.status is IngestStatus.STORED and result.warnings and result.day is not None:
+        head = t(
+            lang,
+            "admin.ingest.scheduled_warnings",
+            day=result.day.isoformat(),
+            n=result.papers,
+            count=len(result.warnings),
+        )
+        notes = render_ingest_notes(lang, warnings=result.warnings)
+        await tell_admins(context.bot, settings, f"{head}\n{notes}")
+    async with runtime.sessions.begin() as session:
+        silent = await admin_ops.archive_silence(session)
+    if silent is not None:
+        await tell_admins(
+            context.bot, settings, t(lang, "admin.archive_silent", day=silent.isoformat())
+        )
 
 
 async def _leader_job(context: JobContext) -> None:
@@ -248,8 +295,9 @@ async def start_runtime(bot: Bot, job_queue: JobQueue[Any], res: Resources) -> R
     runtime = Runtime(
         settings=settings,
         sessions=res.sessions,
+        sources=res.sources,
         engine=DeliveryEngine(bot, res.sessions, settings, on_alert=on_alert),
-        ingest=DailyIngest(res.sessions, res.source, settings),
+        ingest=DailyIngest(res.sessions, res.sources, settings),
         channels=ChannelResolver(settings.channels),
         lock=LeaderLock(res.engine, scheduler_lock_key(settings.database_url)),
     )

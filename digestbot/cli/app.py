@@ -11,6 +11,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.exc import DBAPIError
 
@@ -51,7 +52,7 @@ def parse_date(value: str | None) -> dt.date | None:
 
 def config_error_exit(exc: ConfigError) -> typer.Exit:
     """Print a configuration error as one line; the exit to raise (status 2)."""
-    err.print(f"[red]configuration error:[/] {exc}", highlight=False)
+    err.print(f"[red]configuration error:[/] {escape(str(exc))}", highlight=False)
     return typer.Exit(2)
 
 
@@ -78,12 +79,12 @@ def with_resources(
     try:
         return asyncio.run(main())
     except DigestbotError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from None
     except (DBAPIError, OSError) as exc:
         # the database is down or refused us: one line, not a traceback
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        err.print(f"[red]database error:[/] {reason}", highlight=False)
+        err.print(f"[red]database error:[/] {escape(reason)}", highlight=False)
         raise typer.Exit(2) from None
 
 

@@ -10,6 +10,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 
 from digestbot.cli.app import (
     DateOption,
@@ -23,10 +24,10 @@ from digestbot.cli.app import (
     settings_or_exit,
     with_resources,
 )
-from digestbot.digest.sources import DigestSource, FolderSource
+from digestbot.digest.sources import FolderSource
 from digestbot.errors import ConfigError
 from digestbot.present.export import format_json, format_jsonl
-from digestbot.services.ingest import IngestResult, ingest_day, ingest_file
+from digestbot.services.ingest import IngestResult, Sources, ingest_day, ingest_file
 from digestbot.services.resources import Resources
 from digestbot.store.archive import export_papers
 from digestbot.store.models import IngestStatus
@@ -52,19 +53,45 @@ def _days(start: dt.date, end: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def _report(results: list[IngestResult]) -> None:
+# warnings listed at the end of an ingest; the rest are counted (ingest_runs keeps all)
+WARNINGS_SHOWN = 50
+
+
+def summary_line(results: list[IngestResult]) -> str:
+    """The one line an ingest ends with: days, papers, warnings, summaries."""
     stored = [r for r in results if r.status is IngestStatus.STORED]
-    missing = [r for r in results if r.status is IngestStatus.MISSING]
-    failed = [r for r in results if r.status is IngestStatus.FAILED]
+    missing = sum(r.status is IngestStatus.MISSING for r in results)
+    failed = sum(r.status is IngestStatus.FAILED for r in results)
     papers = sum(r.papers for r in stored)
-    out.print(
+    warnings = sum(len(r.warnings) for r in results)
+    line = (
         f"stored {len(stored)} day(s), {papers} paper(s); "
-        f"{len(missing)} day(s) without a digest; {len(failed)} failed",
-        highlight=False,
+        f"{missing} day(s) without a digest; {failed} failed; {warnings} warning(s)"
     )
-    for r in failed:
-        err.print(f"[red]failed[/] {r.day or ''} {r.message}")
-    if failed:
+    reports = [r.summaries for r in results if r.summaries is not None]
+    if reports:
+        line += (
+            f"; summaries: {sum(x.written for x in reports)} written, "
+            f"{sum(x.failed for x in reports)} failed, {sum(x.pending for x in reports)} pending "
+            f"({sum(x.prompt_tokens + x.completion_tokens for x in reports):,} tokens)"
+        )
+    return line
+
+
+def _report(results: list[IngestResult]) -> None:
+    out.print(summary_line(results), highlight=False)
+    warnings = [w for r in results for w in r.warnings]
+    for warning in warnings[:WARNINGS_SHOWN]:
+        err.print(f"[yellow]warning[/] {escape(warning)}", highlight=False)
+    if len(warnings) > WARNINGS_SHOWN:
+        err.print(f"[yellow]… and {len(warnings) - WARNINGS_SHOWN} more warning(s)[/]")
+    for r in results:
+        if r.status is IngestStatus.STORED:
+            for problem in r.problems:
+                err.print(f"[yellow]source failed[/] {r.day} {escape(problem)}", highlight=False)
+        if r.status is IngestStatus.FAILED:
+            err.print(f"[red]failed[/] {r.day or ''} {escape(r.message)}", highlight=False)
+    if any(r.status is IngestStatus.FAILED for r in results):
         raise typer.Exit(1)
 
 
@@ -100,27 +127,27 @@ def ingest(
         if file is not None:
             return [await ingest_file(res.sessions, file)]
         if day is not None:
-            return [await ingest_day(res.sessions, res.source, day)]
+            return [await ingest_day(res.sessions, res.sources, day)]
         if dir_ is not None:
             if not dir_.is_dir():
                 raise ConfigError("--dir", f"no such folder: {dir_}")
-            folder = FolderSource(dir_)
-            return await _ingest_many(res, folder, folder.days(), quiet)
+            folder = FolderSource(dir_)  # archive-only
+            return await _ingest_many(res, Sources(folder), folder.days(), quiet)
         assert start is not None
-        return await _ingest_many(res, res.source, _days(start, end), quiet)
+        return await _ingest_many(res, res.sources, _days(start, end), quiet)
 
     _report(with_resources(work, settings=settings))
 
 
 async def _ingest_many(
-    res: Resources, source: DigestSource, days: list[dt.date], quiet: bool
+    res: Resources, sources: Sources, days: list[dt.date], quiet: bool
 ) -> list[IngestResult]:
     results: list[IngestResult] = []
     with progress_bar("[bold]ingest[/] {task.fields[day]}", quiet=quiet) as progress:
         task = progress.add_task("ingest", total=len(days), day="")
         for day in days:
             progress.update(task, day=day.isoformat())
-            results.append(await ingest_day(res.sessions, source, day))
+            results.append(await ingest_day(res.sessions, sources, day))
             progress.advance(task)
     return results
 

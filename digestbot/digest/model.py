@@ -28,6 +28,20 @@ class Paper:
     sections: tuple[Section, ...] = ()
     position: int = 0  # 1-based order of first appearance in the file
     rank: int = 0  # 1-based rank in the day: votes descending, then position
+    # The author list had a "+": the page left some authors out ("외 N명 / et al.").
+    more_authors: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ParseWarning:
+    """A recoverable oddity the parser repaired or skipped: where, what, and what was done."""
+
+    line: int  # 1-based line of the input
+    message: str
+
+    def format(self, source: str) -> str:
+        """``source:line: message``, the form error messages take."""
+        return f"{source}:{self.line}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +49,4 @@ class Digest:
     date: dt.date
     papers: tuple[Paper, ...] = field(default_factory=tuple)
     source: str = ""
+    warnings: tuple[ParseWarning, ...] = ()  # in line order

@@ -21,7 +21,16 @@ def paper_record(paper: PaperView) -> dict[str, Any]:
         "media_kind": paper.media_kind,
         "votes": paper.votes,
         "authors": list(paper.authors),
+        "more_authors": paper.more_authors,
         "sections": [{"name": s.name, "text": s.text} for s in paper.sections],
+        # "archive", "model:<name>", or None when the paper has no sections yet
+        "summary_origin": paper.summary_origin,
+        "abstract": paper.abstract,
+        "ai_summary": paper.ai_summary,
+        "keywords": list(paper.keywords),
+        "github_repo": paper.github_repo,
+        "github_stars": paper.github_stars,
+        "project_page": paper.project_page,
     }
 
 

@@ -16,7 +16,8 @@ from digestbot.config import Language
 from digestbot.present.args import BadCommandArgument
 from digestbot.present.i18n import COMMANDS, t
 from digestbot.present.split import pack_blocks, split_html
-from digestbot.store.archive import PaperView
+from digestbot.store.archive import ARCHIVE_ORIGIN, PaperView
+from digestbot.store.summaries import MODEL_ORIGIN_PREFIX as MODEL_PREFIX
 
 LIST_TITLE_CHARS = 110
 CARD_AUTHORS_IN_DIGEST = 6
@@ -60,11 +61,36 @@ def section_key(name: str) -> str:
 
 
 def _authors(paper: PaperView, lang: str, limit: int | None) -> str:
+    """The author list, cut at ``limit``; a digest that listed only some of them (a ``+``
+    at the end of its list) says so instead of pretending the list is whole."""
     names = list(paper.authors)
     if limit is not None and len(names) > limit:
         shown = ", ".join(names[:limit])
-        return f"{shown} {t(lang, 'paper.more_authors', n=len(names) - limit)}"
-    return ", ".join(names)
+        key = "paper.more_authors_plus" if paper.more_authors else "paper.more_authors"
+        return f"{shown} {t(lang, key, n=len(names) - limit)}"
+    listed = ", ".join(names)
+    return f"{listed} {t(lang, 'paper.et_al')}" if paper.more_authors and names else listed
+
+
+def _origin(paper: PaperView, lang: str) -> str | None:
+    """One short line saying where the sections came from."""
+    origin = paper.summary_origin
+    if origin is None:
+        return None
+    if origin.startswith(MODEL_PREFIX):
+        return t(lang, "paper.origin.model", model=esc(origin.removeprefix(MODEL_PREFIX)))
+    return t(lang, "paper.origin.archive")
+
+
+def _without_sections(paper: PaperView, lang: str, *, compact: bool) -> list[str]:
+    """What a paper with no Korean sections yet shows: Hugging Face's English AI summary
+    and the English abstract, each labelled (``compact``: only the first of them)."""
+    blocks = []
+    if paper.ai_summary:
+        blocks.append(f"<i>{esc(t(lang, 'paper.ai_summary'))}</i>\n{esc(paper.ai_summary)}")
+    if paper.abstract and not (compact and blocks):
+        blocks.append(f"<i>{esc(t(lang, 'paper.abstract'))}</i>\n{esc(paper.abstract.strip())}")
+    return blocks
 
 
 def render_paper(
@@ -74,9 +100,12 @@ def render_paper(
     sections: Sequence[str] = (),
     number: int | None = None,
     max_authors: int | None = None,
+    compact: bool = False,
 ) -> str:
-    """One paper: title linked to arXiv, the Hugging Face page, votes, date, authors, and
-    its sections (those named in ``sections``; empty = all), each under a bold heading."""
+    """One paper: title linked to arXiv, the Hugging Face page, votes, date, its GitHub
+    repository, authors, and its sections (those named in ``sections``; empty = all),
+    each under a bold heading, then where they came from. A paper without sections shows
+    Hugging Face's English text instead, labelled (``compact``, in a digest: the shorter)."""
     prefix = f"{number}. " if number is not None else ""
     lines = [f"<b>{esc(prefix)}{link(paper.url, paper.title)}</b>"]
     facts = [
@@ -87,6 +116,11 @@ def render_paper(
         facts.append(f"👍 {paper.votes} {t(lang, 'paper.votes')}")
     if paper.day is not None:
         facts.append(f"📅 {t(lang, 'paper.date')} {paper.day.isoformat()}")
+    if paper.github_repo:
+        stars = f" ⭐ {paper.github_stars:,}" if paper.github_stars is not None else ""
+        facts.append(link(paper.github_repo, "GitHub") + stars)
+    if paper.project_page:
+        facts.append(link(paper.project_page, f"🌐 {t(lang, 'paper.project')}"))
     lines.append(" · ".join(facts))
     if paper.authors:
         lines.append(
@@ -98,6 +132,12 @@ def render_paper(
         if wanted and section_key(section.name) not in wanted:
             continue
         blocks.append(f"<b>{esc(section.name)}</b>\n{esc(section.text.strip())}")
+    if not paper.sections:
+        blocks += _without_sections(paper, lang, compact=compact)
+    origin = _origin(paper, lang) if len(blocks) > 1 else None
+    # a digest names only generated summaries: the archive's are the rule there
+    if origin is not None and not (compact and paper.summary_origin == ARCHIVE_ORIGIN):
+        blocks.append(f"<i>{esc(origin)}</i>")
     return "\n\n".join(blocks)
 
 
@@ -206,7 +246,12 @@ def render_digest_messages(
         header = t(lang, "digest.header_all", day=day.isoformat(), shown=len(papers))
     cards = [
         render_paper(
-            p, lang=lang, sections=sections, number=p.rank or i, max_authors=CARD_AUTHORS_IN_DIGEST
+            p,
+            lang=lang,
+            sections=sections,
+            number=p.rank or i,
+            max_authors=CARD_AUTHORS_IN_DIGEST,
+            compact=True,
         )
         for i, p in enumerate(papers, start=1)
     ]

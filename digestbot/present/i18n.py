@@ -56,6 +56,13 @@ _KO: dict[str, str] = {
     "paper.date": "다이제스트",
     "paper.hf": "Hugging Face",
     "paper.more_authors": "외 {n}명",
+    "paper.more_authors_plus": "외 {n}명 이상",
+    "paper.et_al": "외",
+    "paper.project": "프로젝트",
+    "paper.origin.archive": "📚 요약: daily_papers_ko 아카이브",
+    "paper.origin.model": "🤖 요약: {model} 자동 생성",
+    "paper.ai_summary": "🤗 HF AI 요약 (영문)",
+    "paper.abstract": "영문 초록 (한국어 요약 준비 중)",
     "paper.none": "논문 {ref}을(를) 찾지 못했습니다. 예: <code>/paper 2502.11089</code>",
     "archive.empty": "아직 저장된 다이제스트가 없습니다.",
     "top.empty": "{period} 기간에 저장된 논문이 없습니다.",
@@ -106,6 +113,15 @@ _KO: dict[str, str] = {
     "admin.ingest.stored": "📥 {day}: 논문 {n}편을 저장했습니다.",
     "admin.ingest.missing": "📭 {day}: 아직 다이제스트가 없습니다 ({message}).",
     "admin.ingest.failed": "⚠️ {day}: 가져오지 못했습니다: {message}",
+    "admin.ingest.warnings": "수정·건너뛴 부분 {n}건:",
+    "admin.ingest.more_warnings": "… 외 {n}건 (digestbot ingest 또는 /stats)",
+    "admin.ingest.problem": "⚠️ 일부 출처 실패: {problem}",
+    "admin.ingest.summaries": (
+        "🤖 요약: 작성 {written} · 실패 {failed} · 대기 {pending} (토큰 {tokens})"
+    ),
+    "admin.ingest.scheduled_warnings": (
+        "📥 {day} 자동 수집: 논문 {n}편 저장, 수정·건너뛴 부분 {count}건"
+    ),
     "admin.stats": (
         "📊 <b>통계</b>\n"
         "구독: 활성 {active} · 비활성 {inactive}\n"
@@ -116,6 +132,18 @@ _KO: dict[str, str] = {
     ),
     "admin.stats.ingest": "{day} {status}, 논문 {papers}편 ({at})",
     "admin.stats.none": "없음",
+    "admin.archive_silent": (
+        "📭 아카이브(daily_papers_ko)가 {day} 이후 평일 이틀 넘게 새 다이제스트를 내지 않았습니다. "
+        "Hugging Face 목록과 자동 요약으로 계속 보냅니다."
+    ),
+    "admin.stats.warnings": "최근 다이제스트에서 수정·건너뛴 부분: {n}건",
+    "admin.stats.source": "출처 {name}: 마지막 성공 {ok}, 최신 날짜 {newest}",
+    "admin.stats.llm": (
+        "🤖 오늘 요약 요청 {requests}건 (성공 {summaries}), 토큰 {tokens}; "
+        "최근 다이제스트의 요약 대기 {pending}편"
+    ),
+    "source.archive": "아카이브",
+    "source.huggingface": "Hugging Face",
     "admin.status.stored": "저장됨",
     "admin.status.missing": "아직 없음",
     "admin.status.failed": "실패",
@@ -175,6 +203,13 @@ _EN: dict[str, str] = {
     "paper.date": "Digest",
     "paper.hf": "Hugging Face",
     "paper.more_authors": "and {n} more",
+    "paper.more_authors_plus": "and {n}+ more",
+    "paper.et_al": "et al.",
+    "paper.project": "project",
+    "paper.origin.archive": "📚 Summary: the daily_papers_ko archive",
+    "paper.origin.model": "🤖 Summary written by {model}",
+    "paper.ai_summary": "🤗 HF AI summary (English)",
+    "paper.abstract": "Abstract (Korean summary pending)",
     "paper.none": "No paper {ref} in the archive. Example: <code>/paper 2502.11089</code>",
     "archive.empty": "No digest has been stored yet.",
     "top.empty": "No papers stored for {period}.",
@@ -221,6 +256,15 @@ _EN: dict[str, str] = {
     "admin.ingest.stored": "📥 {day}: stored {n} papers.",
     "admin.ingest.missing": "📭 {day}: no digest yet ({message}).",
     "admin.ingest.failed": "⚠️ {day}: could not fetch it: {message}",
+    "admin.ingest.warnings": "{n} repaired or skipped:",
+    "admin.ingest.more_warnings": "… and {n} more (digestbot ingest, or /stats)",
+    "admin.ingest.problem": "⚠️ a source failed: {problem}",
+    "admin.ingest.summaries": (
+        "🤖 Summaries: {written} written · {failed} failed · {pending} pending ({tokens} tokens)"
+    ),
+    "admin.ingest.scheduled_warnings": (
+        "📥 Scheduled ingest of {day}: {n} papers stored, {count} repaired or skipped"
+    ),
     "admin.stats": (
         "📊 <b>Stats</b>\n"
         "Subscriptions: {active} active · {inactive} inactive\n"
@@ -231,6 +275,18 @@ _EN: dict[str, str] = {
     ),
     "admin.stats.ingest": "{day} {status}, {papers} papers ({at})",
     "admin.stats.none": "none",
+    "admin.archive_silent": (
+        "📭 The archive (daily_papers_ko) has published nothing since {day} for two "
+        "weekdays or more; the push goes on from Hugging Face's list and generated summaries."
+    ),
+    "admin.stats.warnings": "Newest digest: {n} repaired or skipped",
+    "admin.stats.source": "Source {name}: last success {ok}, newest day {newest}",
+    "admin.stats.llm": (
+        "🤖 Summaries today: {requests} requests ({summaries} written), {tokens} tokens; "
+        "{pending} papers of the newest digest still pending"
+    ),
+    "source.archive": "archive",
+    "source.huggingface": "Hugging Face",
     "admin.status.stored": "stored",
     "admin.status.missing": "missing",
     "admin.status.failed": "failed",

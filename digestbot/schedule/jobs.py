@@ -24,7 +24,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -35,15 +35,15 @@ from digestbot.clock import parse_hhmm, zone_or
 from digestbot.config import Settings
 from digestbot.delivery.enqueue import Target, enqueue_digest, enqueue_push, push_key
 from digestbot.delivery.outbox import existing_keys
-from digestbot.digest.sources import DigestSource
 from digestbot.schedule.rules import (
     DIGEST_MAX_AGE_DAYS,
     catchup_window,
+    day_incomplete,
     digest_day_for,
     ingest_day_due,
     push_date_due,
 )
-from digestbot.services.ingest import IngestResult, ingest_day
+from digestbot.services.ingest import IngestResult, Sources, ingest_day
 from digestbot.store.archive import stored_days
 from digestbot.store.models import Chat, DeliveryKind, DigestDay, Subscription
 
@@ -64,48 +64,22 @@ async def push_tick(
     now: dt.datetime,
     *,
     channels: Sequence[int] = (),
+    refresh: Callable[[dt.date], Awaitable[object]] | None = None,
 ) -> int:
     """Queue the morning push for every subscription (and configured channel) due at
     ``now``; returns how many deliveries were queued. Idempotent: run it as often as
-    you like, from as many instances as you like."""
-    window = catchup_window(settings)
-    default_zone = ZoneInfo(settings.timezone)
-    due: list[_Due] = []
+    you like, from as many instances as you like. ``refresh(day)`` runs before a day is
+    queued (its votes are read again when they are old: the morning's ranking)."""
+    by_day = await _due_by_day(sessions, settings, now, channels)
+    if not by_day:
+        return 0
+    if refresh is not None:
+        for day in sorted(by_day):
+            await refresh(day)
+    queued = 0
     async with sessions.begin() as session:
-        rows = await session.execute(
-            select(
-                Subscription.id,
-                Subscription.chat_id,
-                Subscription.thread_id,
-                Subscription.push_time,
-                Subscription.timezone,
-            )
-            .join(Chat, Chat.id == Subscription.chat_id)
-            .where(Subscription.active.is_(True), Chat.active.is_(True))
-        )
-        zones: dict[str, ZoneInfo] = {}
-        for sub_id, chat_id, thread_id, push_time, zone_name in rows.tuples():
-            zone = zones.get(zone_name) or zones.setdefault(
-                zone_name, zone_or(zone_name, default_zone)
-            )
-            day = push_date_due(parse_hhmm(push_time), zone, now, window)
-            if day is not None:
-                due.append(_Due(sub_id, chat_id, thread_id, day))
-        channel_day = push_date_due(parse_hhmm(settings.push_time), default_zone, now, window)
-        if channel_day is not None:
-            due += [_Due(None, chat_id, 0, channel_day) for chat_id in dict.fromkeys(channels)]
-        if not due:
-            return 0
-        oldest = min(d.push_date for d in due) - dt.timedelta(days=DIGEST_MAX_AGE_DAYS)
-        days = await stored_days(session, start=oldest)
-        by_day: dict[dt.date, list[_Due]] = defaultdict(list)
-        for d in due:
-            day = digest_day_for(d.push_date, days)
-            if day is not None:
-                by_day[day].append(d)
         keys = {push_key(day, d.chat_id, d.thread_id) for day, ds in by_day.items() for d in ds}
         done = await existing_keys(session, keys)
-        queued = 0
         for day, items in sorted(by_day.items()):
             todo = [d for d in items if push_key(day, d.chat_id, d.thread_id) not in done]
             sub_ids = [d.subscription_id for d in todo if d.subscription_id is not None]
@@ -129,6 +103,57 @@ async def push_tick(
     return queued
 
 
+async def _due_by_day(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    now: dt.datetime,
+    channels: Sequence[int],
+) -> dict[dt.date, list[_Due]]:
+    """The pushes due at ``now`` that are not queued yet, by the digest day they send."""
+    window = catchup_window(settings)
+    default_zone = ZoneInfo(settings.timezone)
+    due: list[_Due] = []
+    async with sessions() as session:
+        rows = await session.execute(
+            select(
+                Subscription.id,
+                Subscription.chat_id,
+                Subscription.thread_id,
+                Subscription.push_time,
+                Subscription.timezone,
+            )
+            .join(Chat, Chat.id == Subscription.chat_id)
+            .where(Subscription.active.is_(True), Chat.active.is_(True))
+        )
+        zones: dict[str, ZoneInfo] = {}
+        for sub_id, chat_id, thread_id, push_time, zone_name in rows.tuples():
+            zone = zones.get(zone_name) or zones.setdefault(
+                zone_name, zone_or(zone_name, default_zone)
+            )
+            day = push_date_due(parse_hhmm(push_time), zone, now, window)
+            if day is not None:
+                due.append(_Due(sub_id, chat_id, thread_id, day))
+        channel_day = push_date_due(parse_hhmm(settings.push_time), default_zone, now, window)
+        if channel_day is not None:
+            due += [_Due(None, chat_id, 0, channel_day) for chat_id in dict.fromkeys(channels)]
+        if not due:
+            return {}
+        oldest = min(d.push_date for d in due) - dt.timedelta(days=DIGEST_MAX_AGE_DAYS)
+        days = await stored_days(session, start=oldest)
+        by_day: dict[dt.date, list[_Due]] = defaultdict(list)
+        for d in due:
+            day = digest_day_for(d.push_date, days)
+            if day is not None:
+                by_day[day].append(d)
+        keys = {push_key(day, d.chat_id, d.thread_id) for day, ds in by_day.items() for d in ds}
+        done = await existing_keys(session, keys)
+    waiting = {
+        day: [d for d in items if push_key(day, d.chat_id, d.thread_id) not in done]
+        for day, items in by_day.items()
+    }
+    return {day: items for day, items in waiting.items() if items}
+
+
 def _push_keys(day: dt.date) -> Callable[[Target], str]:
     return lambda target: push_key(day, target.chat_id, target.thread_id)
 
@@ -139,11 +164,11 @@ class DailyIngest:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        source: DigestSource,
+        sources: Sources,
         settings: Settings,
     ) -> None:
         self.sessions = sessions
-        self.source = source
+        self.sources = sources
         self.zone = ZoneInfo(settings.timezone)
         self.start = parse_hhmm(settings.ingest_time)
         self.cutoff = parse_hhmm(settings.ingest_cutoff)
@@ -154,12 +179,22 @@ class DailyIngest:
 
     async def attempt(self, now: dt.datetime) -> IngestResult | None:
         """Fetch the day due at ``now`` unless it is stored, was tried less than half a
-        retry interval ago, or another attempt is running. None: nothing was fetched."""
+        retry interval ago, or another attempt is running. None: nothing was fetched.
+
+        With Hugging Face configured, the day before is fetched once more after it is
+        over (in UTC, Hugging Face's day) when it was stored earlier: a list read during
+        the day misses the papers added later."""
         day = ingest_day_due(now, self.zone, self.start, self.cutoff)
         if day is None or self.lock.locked():
             return None
         async with self.lock:
             async with self.sessions() as session:
+                if self.sources.hf is not None:
+                    before = day - dt.timedelta(days=1)
+                    stored = await session.get(DigestDay, before)
+                    if stored is not None and day_incomplete(stored.votes_at, before, now):
+                        self.attempts += 1
+                        return await ingest_day(self.sessions, self.sources, before)
                 if await session.get(DigestDay, day) is not None:
                     return None
             if self._last is not None:
@@ -168,9 +203,9 @@ class DailyIngest:
                     return None
             self._last = (day, now)
             self.attempts += 1
-            return await ingest_day(self.sessions, self.source, day)
+            return await ingest_day(self.sessions, self.sources, day)
 
     async def run_now(self, day: dt.date) -> IngestResult:
         """An admin's ``/ingest``: fetch ``day`` now (after any running attempt)."""
         async with self.lock:
-            return await ingest_day(self.sessions, self.source, day)
+            return await ingest_day(self.sessions, self.sources, day)

@@ -64,3 +64,14 @@ def ingest_day_due(
     if clock <= cutoff:
         return local.date() - dt.timedelta(days=1)
     return None
+
+
+def day_incomplete(read_at: dt.datetime | None, day: dt.date, now: dt.datetime) -> bool:
+    """A stored Hugging Face day whose list was read (``read_at``) before the day was
+    over (UTC) is incomplete once it is over; None: never read from Hugging Face."""
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    if read_at is None or now < end:
+        return False
+    if read_at.tzinfo is None:  # SQLite hands back naive UTC
+        read_at = read_at.replace(tzinfo=dt.UTC)
+    return read_at < end

@@ -108,11 +108,13 @@ class IndexDoc:
 
 async def index_day(session: AsyncSession, digest: Digest, stored: StoredDay) -> None:
     """Index the papers ``store_digest`` just wrote for ``digest``, in its transaction
-    (the texts are at hand; papers stored for the first time skip the index lookups)."""
+    (the texts are at hand; papers stored for the first time skip the index lookups). A
+    known paper the digest gave no sections kept its stored ones: those are read back."""
     ids = stored.ids
     docs = {
         ids[p.arxiv_id]: IndexDoc(p.title, p.authors, [s.text for s in p.sections])
         for p in digest.papers
+        if p.sections or ids[p.arxiv_id] not in stored.known
     }
     fresh = {
         ids[p.arxiv_id]: (digest.date, p.votes)

@@ -14,9 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from digestbot.clock import local_today
 from digestbot.config import Settings
 from digestbot.delivery.enqueue import enqueue_repost, subscription_targets
-from digestbot.present.stats import IngestSummary, Stats
-from digestbot.store.archive import day_papers, last_ingest_run, newest_day
+from digestbot.digest.merge import ARCHIVE, HUGGING_FACE
+from digestbot.present.stats import IngestSummary, SourceLine, Stats
+from digestbot.store.archive import day_papers, day_warnings, last_ingest_run, newest_day
 from digestbot.store.models import Chat, Delivery, DeliveryState, Subscription
+from digestbot.store.sources import mark_alerted, source_statuses
+from digestbot.store.summaries import pending_summaries, usage_since
 
 # --------------------------------------------------------------------------- reposts
 
@@ -87,12 +90,17 @@ async def collect_stats(session: AsyncSession, settings: Settings, now: dt.datet
         .group_by(Delivery.state),
     )
     run = await last_ingest_run(session)
+    newest = await newest_day(session)
+    llm = None
+    if settings.llm_base_url:
+        usage = await usage_since(session, midnight)
+        llm = (usage.requests, usage.summaries, usage.prompt_tokens, usage.completion_tokens)
     return Stats(
         subscriptions_active=subs.get(True, 0),
         subscriptions_inactive=subs.get(False, 0),
         chats=sum(chats.values()),
         chats_deactivated=chats.get(False, 0),
-        newest_day=await newest_day(session),
+        newest_day=newest,
         last_ingest=IngestSummary(run.day, run.status, run.papers, run.message, run.finished_at)
         if run
         else None,
@@ -100,4 +108,46 @@ async def collect_stats(session: AsyncSession, settings: Settings, now: dt.datet
         sent=states.get(DeliveryState.SENT, 0),
         pending=states.get(DeliveryState.PENDING, 0) + states.get(DeliveryState.SENDING, 0),
         failed=states.get(DeliveryState.FAILED, 0),
+        newest_day_warnings=len(await day_warnings(session, newest)) if newest else 0,
+        sources=tuple(
+            SourceLine(r.name, r.last_success_at, r.newest_day, r.last_error, r.last_error_at)
+            for r in await source_statuses(session)
+        ),
+        llm=llm,
+        summaries_pending=await pending_summaries(session, newest) if newest else 0,
     )
+
+
+def weekdays_between(older: dt.date, newer: dt.date) -> int:
+    """Monday-to-Friday days after ``older`` up to and including ``newer``."""
+    return sum(
+        1
+        for i in range(1, (newer - older).days + 1)
+        if (older + dt.timedelta(days=i)).weekday() < 5
+    )
+
+
+def archive_silent(
+    archive_newest: dt.date | None, hf_newest: dt.date | None, *, weekdays: int = 2
+) -> bool:
+    """The archive has published nothing for ``weekdays`` weekdays while Hugging Face had
+    papers since: the admins should hear of it (once per archive day)."""
+    if archive_newest is None or hf_newest is None:
+        return False
+    return weekdays_between(archive_newest, hf_newest) >= weekdays
+
+
+async def archive_silence(session: AsyncSession) -> dt.date | None:
+    """The archive's newest day when it has published nothing for two weekdays while
+    Hugging Face had papers since, and the admins were not told yet (they are told once
+    per archive day: the caller tells them, this marks it). None: nothing to tell."""
+    statuses = {row.name: row for row in await source_statuses(session)}
+    archive, hf = statuses.get(ARCHIVE), statuses.get(HUGGING_FACE)
+    if archive is None or hf is None:
+        return None
+    if not archive_silent(archive.newest_day, hf.newest_day):
+        return None
+    if archive.alerted_day == archive.newest_day:
+        return None
+    await mark_alerted(session, ARCHIVE, archive.newest_day)
+    return archive.newest_day

@@ -1,6 +1,13 @@
-"""Ingest: source → parse → store (archive and search index), one day per transaction.
+"""Ingest: sources → parse → merge → store (archive and search index), one day per
+transaction, then the Korean summaries the day still lacks.
 
-These are the operations the CLI, the scheduler and the /ingest command share."""
+``ingest_day`` reads every configured source (``Sources``): the archive file gives the
+Korean sections it has, Hugging Face's list the day's papers, their metadata and the
+freshest votes (``digestbot.digest.merge``). A source that fails does not stop the
+other: the day is stored from what answered, and the failure is in the result's message
+and the source's health. ``ingest_file`` and ``--dir`` are archive-only. These are the
+operations the CLI, the scheduler and the /ingest command share; they never raise for a
+bad or missing day."""
 
 from __future__ import annotations
 
@@ -8,20 +15,46 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from digestbot.clock import utcnow
+from digestbot.digest.listing import ListedPaper
+from digestbot.digest.merge import ARCHIVE, HUGGING_FACE, merge_day, ranks_by_votes
 from digestbot.digest.model import Digest
 from digestbot.digest.parser import parse_digest
 from digestbot.digest.sources import DigestSource, FolderSource
+from digestbot.digest.sources.huggingface import HuggingFaceSource
+from digestbot.digest.sources.summarizer import Summarizer
 from digestbot.errors import DigestFormatError, SourceError
-from digestbot.search.index import index_day
-from digestbot.store.archive import newest_day, record_ingest_run, store_digest
+from digestbot.search.index import index_day, index_papers
+from digestbot.services.summaries import SummaryReport, summarise_day
+from digestbot.store import sources as health
+from digestbot.store.archive import (
+    day_appearances,
+    newest_day,
+    record_ingest_run,
+    rewrite_votes,
+    store_digest,
+    votes_read_at,
+)
 from digestbot.store.models import IngestStatus
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """What ``ingest_day`` reads: the archive (None: not configured), Hugging Face's
+    list (None: off) and the model that writes missing summaries (None: none)."""
+
+    archive: DigestSource | None
+    hf: HuggingFaceSource | None = None
+    summarizer: Summarizer | None = None
+    max_summaries: int = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +63,32 @@ class IngestResult:
     status: IngestStatus
     papers: int = 0
     message: str = ""
+    warnings: tuple[str, ...] = ()  # what was repaired or skipped ("file:line: what")
+    sources: tuple[str, ...] = ()  # which sources the stored day came from
+    summaries: SummaryReport | None = None  # None: no model configured
+    problems: tuple[str, ...] = field(default_factory=tuple)  # sources that failed
 
 
-async def write_day(session: AsyncSession, digest: Digest, content_sha256: str) -> int:
+async def write_day(
+    session: AsyncSession,
+    digest: Digest,
+    content_sha256: str,
+    listed: dict[str, ListedPaper] | None = None,
+    *,
+    votes_at: dt.datetime | None = None,
+    from_archive: Collection[str] | None = None,
+) -> int:
     """Store ``digest`` and index its papers in the caller's transaction; the number of
-    papers stored."""
-    stored = await store_digest(session, digest, content_sha256)
+    papers stored (``from_archive``: see ``store_digest``)."""
+    stored = await store_digest(
+        session, digest, content_sha256, listed, votes_at=votes_at, from_archive=from_archive
+    )
     await index_day(session, digest, stored)
     return stored.papers
+
+
+def _warnings(digest: Digest) -> tuple[str, ...]:
+    return tuple(w.format(digest.source) for w in digest.warnings)
 
 
 async def store_text(
@@ -65,27 +116,180 @@ async def store_text(
 async def store_parsed(
     sessions: async_sessionmaker[AsyncSession], digest: Digest, content_sha256: str
 ) -> IngestResult:
+    result = await _store(sessions, digest, content_sha256, None, (ARCHIVE,), ())
+    return result
+
+
+async def _store(
+    sessions: async_sessionmaker[AsyncSession],
+    digest: Digest,
+    content_sha256: str,
+    listed: dict[str, ListedPaper] | None,
+    sources: tuple[str, ...],
+    extra_warnings: tuple[str, ...],
+    *,
+    votes_at: dt.datetime | None = None,
+    problems: tuple[str, ...] = (),
+    from_archive: Collection[str] | None = None,
+) -> IngestResult:
+    warnings = _warnings(digest) + extra_warnings
+    message = "; ".join([digest.source, *problems]) if problems else digest.source
     async with sessions.begin() as session:
-        count = await write_day(session, digest, content_sha256)
-        result = IngestResult(digest.date, IngestStatus.STORED, count, digest.source)
-        await record_ingest_run(session, digest.date, result.status, count, result.message)
-    log.info("ingest %s: stored %d papers from %s", digest.date, count, digest.source)
+        count = await write_day(
+            session, digest, content_sha256, listed, votes_at=votes_at, from_archive=from_archive
+        )
+        result = IngestResult(
+            digest.date,
+            IngestStatus.STORED,
+            count,
+            message,
+            warnings=warnings,
+            sources=sources,
+            problems=problems,
+        )
+        await record_ingest_run(
+            session, digest.date, result.status, count, result.message, warnings
+        )
+    log.info(
+        "ingest %s: stored %d papers from %s (%d warnings)",
+        digest.date,
+        count,
+        " + ".join(sources) or digest.source,
+        len(warnings),
+    )
     return result
 
 
 async def ingest_day(
-    sessions: async_sessionmaker[AsyncSession], source: DigestSource, day: dt.date
+    sessions: async_sessionmaker[AsyncSession], sources: Sources, day: dt.date
 ) -> IngestResult:
-    """Fetch ``day`` from ``source`` and store it. Never raises for a bad or missing day."""
+    """Fetch ``day`` from every configured source, store what they have as one day, then
+    write the summaries it lacks. Never raises for a bad or missing day."""
+    problems: list[str] = []
+    archive: Digest | None = None
+    raw = b""
+    where = ""
+    if sources.archive is not None:
+        where = sources.archive.location(day)
+        try:
+            fetched = await sources.archive.fetch(day)
+        except SourceError as exc:
+            problems.append(str(exc))
+            await _health(sessions, ARCHIVE, error=str(exc))
+        else:
+            if fetched is not None:
+                raw = fetched.content
+                try:
+                    parsed = parse_digest(fetched.content, source=fetched.location)
+                except DigestFormatError as exc:
+                    problems.append(str(exc))
+                else:
+                    if parsed.date == day:
+                        archive = parsed
+                    else:
+                        problems.append(
+                            f"{fetched.location}: holds the digest of {parsed.date}, not {day}"
+                        )
+            await _health(sessions, ARCHIVE, day=archive.date if archive else None)
+    listing: tuple[ListedPaper, ...] | None = None
+    listing_warnings: tuple[str, ...] = ()
+    votes_at: dt.datetime | None = None
+    if sources.hf is not None:
+        try:
+            listed = await sources.hf.fetch_day(day)
+        except SourceError as exc:
+            problems.append(str(exc))
+            await _health(sessions, HUGGING_FACE, error=str(exc))
+        else:
+            listing, listing_warnings, votes_at = listed.papers, listed.warnings, listed.fetched_at
+            where = where or listed.location
+            await _health(sessions, HUGGING_FACE, day=day if listed.papers else None)
+    if archive is None and not listing:
+        status = IngestStatus.FAILED if problems else IngestStatus.MISSING
+        message = "; ".join(problems) if problems else f"no digest: {where}"
+        return await _record(sessions, IngestResult(day, status, message=message))
+    merged = merge_day(day, archive, listing)
+    digest_hash = hashlib.sha256(raw)
+    for item in listing or ():
+        digest_hash.update(f"\n{item.arxiv_id} {item.upvotes}".encode())
+    result = await _store(
+        sessions,
+        merged.digest,
+        digest_hash.hexdigest(),
+        merged.listed,
+        merged.sources,
+        listing_warnings,
+        votes_at=votes_at,
+        problems=tuple(problems),
+        from_archive={p.arxiv_id for p in archive.papers} if archive is not None else (),
+    )
+    if sources.summarizer is not None:
+        report = await summarise_day(
+            sessions, sources.summarizer, day, max_papers=sources.max_summaries
+        )
+        result = _with_summaries(result, report)
+    return result
+
+
+def summary_counts(result: IngestResult) -> tuple[int, int, int, int] | None:
+    """(written, failed, pending, tokens) of the result's summaries; None: no model."""
+    report = result.summaries
+    if report is None:
+        return None
+    tokens = report.prompt_tokens + report.completion_tokens
+    return report.written, report.failed, report.pending, tokens
+
+
+def _with_summaries(result: IngestResult, report: SummaryReport) -> IngestResult:
+    return IngestResult(
+        result.day,
+        result.status,
+        result.papers,
+        result.message,
+        result.warnings,
+        result.sources,
+        report,
+        result.problems,
+    )
+
+
+async def refresh_votes(
+    sessions: async_sessionmaker[AsyncSession],
+    hf: HuggingFaceSource,
+    day: dt.date,
+    *,
+    max_age: dt.timedelta,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Read ``day``'s votes from Hugging Face again when they are older than ``max_age``,
+    and re-rank the stored day by them (papers, positions and texts stay). True when the
+    votes were refreshed; a failure is logged and the stored votes stay."""
+    now = now or utcnow()
+    async with sessions() as session:
+        read_at = await votes_read_at(session, day)
+        stored = await day_appearances(session, day)
+    if not stored or (read_at is not None and now - read_at < max_age):
+        return False
     try:
-        fetched = await source.fetch(day)
+        listed = await hf.fetch_day(day)
     except SourceError as exc:
-        return await _record(sessions, IngestResult(day, IngestStatus.FAILED, message=str(exc)))
-    if fetched is None:
-        where = source.location(day)
-        missing = IngestResult(day, IngestStatus.MISSING, message=f"no digest: {where}")
-        return await _record(sessions, missing)
-    return await store_text(sessions, fetched.content, fetched.location, expected_day=day)
+        log.warning("votes of %s not refreshed: %s", day, exc)
+        async with sessions.begin() as session:
+            await health.record_failure(session, HUGGING_FACE, str(exc), now=utcnow())
+        return False
+    fresh = {item.arxiv_id: item.upvotes for item in listed.papers}
+    votes = [
+        fresh.get(arxiv_id, old) if fresh.get(arxiv_id) is not None else old
+        for _, arxiv_id, _, old in stored
+    ]
+    ranks = ranks_by_votes(votes)
+    rows = [(pid, position, ranks[i], votes[i]) for i, (pid, _, position, _) in enumerate(stored)]
+    async with sessions.begin() as session:
+        await rewrite_votes(session, day, rows, votes_at=listed.fetched_at)
+        await index_papers(session, [pid for pid, *_ in rows])  # the rank key holds votes
+        await health.record_success(session, HUGGING_FACE, now=listed.fetched_at, day=None)
+    log.info("votes of %s refreshed from Hugging Face (%d papers)", day, len(rows))
+    return True
 
 
 async def ingest_file(sessions: async_sessionmaker[AsyncSession], path: Path) -> IngestResult:
@@ -106,9 +310,23 @@ async def ensure_samples(sessions: async_sessionmaker[AsyncSession], folder: Pat
     source = FolderSource(folder)
     stored = 0
     for day in source.days():
-        result = await ingest_day(sessions, source, day)
+        result = await ingest_day(sessions, Sources(source), day)
         stored += result.status is IngestStatus.STORED
     return stored
+
+
+async def _health(
+    sessions: async_sessionmaker[AsyncSession],
+    name: str,
+    *,
+    day: dt.date | None = None,
+    error: str | None = None,
+) -> None:
+    async with sessions.begin() as session:
+        if error is None:
+            await health.record_success(session, name, now=utcnow(), day=day)
+        else:
+            await health.record_failure(session, name, error, now=utcnow())
 
 
 async def _record(sessions: async_sessionmaker[AsyncSession], result: IngestResult) -> IngestResult:

@@ -75,6 +75,20 @@ class Paper(Base):
     media_url: Mapped[str | None] = mapped_column(Text)
     media_kind: Mapped[str | None] = mapped_column(String(8))
     authors: Mapped[list[str]] = mapped_column(JSON)
+    # the digest's author list ended with "+": more authors than it lists
+    more_authors: Mapped[bool] = mapped_column(Boolean, default=False)
+    # from Hugging Face's list: the English abstract and metadata
+    abstract: Mapped[str | None] = mapped_column(Text)
+    ai_summary: Mapped[str | None] = mapped_column(Text)  # HF's one-line English summary
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    github_repo: Mapped[str | None] = mapped_column(Text)
+    github_stars: Mapped[int | None] = mapped_column(Integer)
+    project_page: Mapped[str | None] = mapped_column(Text)
+    # the generated Korean summary: attempts so far, why the last failed, and a claim
+    # (only the instance holding it asks the model)
+    summary_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    summary_error: Mapped[str] = mapped_column(Text, default="")
+    summary_claimed_until: Mapped[dt.datetime | None] = mapped_column()
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     sections: Mapped[list[Section]] = relationship(
@@ -93,6 +107,8 @@ class Section(Base):
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
+    # "archive", or "model:<name>" for a summary the bot had written
+    origin: Mapped[str] = mapped_column(String(80), default="archive")
 
 
 class DigestDay(Base):
@@ -105,6 +121,9 @@ class DigestDay(Base):
     paper_count: Mapped[int] = mapped_column(Integer)
     content_sha256: Mapped[str] = mapped_column(String(64))
     ingested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # what the parser repaired or skipped in the stored digest ("file:line: what")
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    votes_at: Mapped[dt.datetime | None] = mapped_column()  # last read from Hugging Face
 
 
 class Appearance(Base):
@@ -139,7 +158,38 @@ class IngestRun(Base):
     status: Mapped[str] = mapped_column(String(16))  # an IngestStatus
     papers: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str] = mapped_column(Text, default="")
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     finished_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LlmUsage(Base):
+    """One summary request to the model: what it cost and whether it gave a summary."""
+
+    __tablename__ = "llm_usage"
+    __table_args__ = (Index("ix_llm_usage_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"))
+    day: Mapped[dt.date | None] = mapped_column(Date)
+    model: Mapped[str] = mapped_column(String(128))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SourceStatus(Base):
+    """A source's health: its last success, the newest day it had, its last error, and
+    the newest day it was silent about that admins were told of."""
+
+    __tablename__ = "source_status"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column()
+    newest_day: Mapped[dt.date | None] = mapped_column(Date)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    last_error_at: Mapped[dt.datetime | None] = mapped_column()
+    alerted_day: Mapped[dt.date | None] = mapped_column(Date)
 
 
 # --------------------------------------------------------------------------- chats

@@ -8,6 +8,8 @@ import datetime as dt
 import functools
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -384,3 +386,78 @@ def test_cli_repost_and_stats(botapi: FakeBotAPI, db_url: str, archive: AsyncEng
     assert lines[1] == "구독: 활성 0 · 비활성 0"
     assert lines[3] == "최근 다이제스트: 2025-05-09"
     assert re.fullmatch(r"오늘\(\d{4}-\d\d-\d\d\) 전송: 완료 1 · 대기 0 · 실패 0", lines[5])
+
+
+def repaired_copy(folder: Path, day: dt.date, sample: str = "2025/05/09.md") -> Path:
+    """The real sample, dated ``day``, with two recoverable oddities: a repeated
+    ``Vote:`` line, and a second media line (a ``[Watch Video]`` link without
+    parentheses) for a paper that has its thumbnail."""
+    text = (DIGESTS / sample).read_text(encoding="utf-8")
+    text = text.replace("## Daily Papers (2025-05-09)", f"## Daily Papers ({day.isoformat()})")
+    text = text.replace("Vote: 54\n", "Vote: 54\nVote: 55\n", 1)
+    text = text.replace("Vote: 34\n", "Vote: 34\n[Watch Video]https://example.org/v.mp4\n", 1)
+    target = folder / f"{day:%Y/%m/%d}.md"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+async def test_ingest_lists_what_the_parser_repaired_and_stats_counts_it(
+    botapi: FakeBotAPI, db_url: str, archive: AsyncEngine, tmp_path: Path
+) -> None:
+    repaired_copy(tmp_path, dt.date(2025, 5, 9))
+    settings = bot_settings(
+        botapi,
+        db_url,
+        admins=str(BOSS),
+        source=str(tmp_path),
+        ingest_time="00:00",
+        ingest_cutoff="00:00",
+        **FAST,
+    )
+    app = build_application(settings)
+    driver = Driver(botapi, app)
+    app.add_handler(TypeHandler(Update, driver._count_handled), group=99)
+    async with running(app, poll_interval=0.0, poll_timeout=1):
+        _, stored = await ingest(driver, "/ingest 2025-05-09")
+        lines = stored.split("\n")
+        assert lines[0] == "📥 2025-05-09: 논문 20편을 저장했습니다."
+        assert lines[1] == "수정·건너뛴 부분 2건:"
+        assert re.fullmatch(
+            r"• <code>.*2025/05/09\.md:\d+: repeated 'Vote:' line: ignored, "
+            r"the first one \(line \d+\) wins</code>",
+            lines[2],
+        ), lines[2]
+        assert "repeated media line: ignored, the first one" in lines[3], lines[3]
+        stats = one(await driver.send("/stats", chat_id=BOSS)).text
+    assert "최근 다이제스트에서 수정·건너뛴 부분: 2건" in stats.split("\n")
+    async with session_factory(archive)() as session:
+        run = await session.scalar(select(m.IngestRun).order_by(m.IngestRun.id.desc()).limit(1))
+    assert run is not None and run.status == "stored" and len(run.warnings) == 2
+    assert all(w.startswith(str(tmp_path)) for w in run.warnings)
+
+
+async def test_a_scheduled_ingest_with_warnings_tells_the_admins_once(
+    botapi: FakeBotAPI, db_url: str, archive: AsyncEngine, tmp_path: Path
+) -> None:
+    botapi.add_user(BOSS, "Boss", "boss")
+    today = dt.datetime.now(dt.UTC).astimezone(ZoneInfo("Asia/Seoul")).date()
+    repaired_copy(tmp_path, today)
+    settings = bot_settings(
+        botapi,
+        db_url,
+        admins=str(BOSS),
+        source=str(tmp_path),
+        ingest_time="00:00",
+        ingest_cutoff="23:59",
+        ingest_retry_minutes=1,
+        **FAST,
+    )
+    app = build_application(settings)
+    async with running(app, poll_interval=0.0, poll_timeout=1):
+        [told] = await botapi.wait_for_messages(BOSS, 1, timeout=10.0)
+        await asyncio.sleep(0.5)  # nothing else follows
+        assert len(botapi.sent_to(BOSS)) == 1
+    lines = told.text.split("\n")
+    assert lines[0] == (f"📥 {today.isoformat()} 자동 수집: 논문 20편 저장, 수정·건너뛴 부분 2건")
+    assert lines[1] == "수정·건너뛴 부분 2건:" and len(lines) == 4

@@ -19,6 +19,7 @@ from tests.support.digest_server import DigestServer
 def digestbot(db_url: str, *args: str, source: str = "", cwd: Path | None = None) -> Any:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIGESTBOT_")}
     env["DIGESTBOT_DATABASE_URL"] = db_url
+    env["DIGESTBOT_HF_API_URL"] = ""  # no internet in tests
     if source:
         env["DIGESTBOT_SOURCE"] = source
     return subprocess.run(
@@ -185,7 +186,10 @@ def test_ingest_range_over_http_counts_missing_days_and_reports_bad_ones(
             db_url, "ingest", "--from", "2024-06-10", "--to", "2024-06-14", source=template
         )
     assert done.returncode == 1
-    assert "stored 2 day(s), 30 paper(s); 2 day(s) without a digest; 1 failed" in done.stdout
+    assert (
+        "stored 2 day(s), 30 paper(s); 2 day(s) without a digest; 1 failed; 0 warning(s)"
+        in done.stdout
+    )
     assert "2024-06-13" in done.stderr and "13.md:1" in done.stderr
     assert "ingest" in done.stderr  # the progress bar was drawn on stderr
 
@@ -215,3 +219,27 @@ def test_an_unreachable_database_is_one_line_not_a_traceback() -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("database error:")
     assert "Traceback" not in done.stderr
+
+
+def test_ingest_counts_and_lists_what_was_repaired(db_url: str, tmp_path: Path) -> None:
+    text = (DIGESTS / "2024/06/12.md").read_text(encoding="utf-8")
+    damaged = tmp_path / "12.md"
+    # a control character where the generator lost a LaTeX backslash, and a second Vote
+    damaged.write_text(
+        text.replace("Vote: 52\n", "Vote: 52\nVote: 1\n", 1).replace(
+            "- **What's New**:", "- **What's New**: \x08enchmark", 1
+        ),
+        encoding="utf-8",
+    )
+    done = digestbot(db_url, "ingest", "--file", str(damaged))
+    assert done.returncode == 0, done.stderr
+    assert "stored 1 day(s), 16 paper(s); 0 day(s) without a digest; 0 failed; 2 warning(s)" in (
+        done.stdout
+    )
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning ")]
+    assert len(warnings) == 2
+    assert "12.md:" in warnings[0] and "read as '\\benchmark'" in " ".join(warnings)
+    assert any("repeated 'Vote:' line: ignored" in w for w in warnings)
+    # the repaired text is what was stored
+    [paper] = [p for p in export(db_url, "--date", "2024-06-12") if p["votes"] == 52]
+    assert paper["sections"][0]["text"].startswith("\\benchmark")

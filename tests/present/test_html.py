@@ -258,3 +258,53 @@ def test_a_chosen_section_matches_its_curly_spelling() -> None:
     assert "<b>What\u2019s New</b>\ncurly apostrophe era" in text
     assert "<b>Technical  Details</b>\ndouble space" in text
     assert "Performance Highlights" not in text
+
+
+def test_a_partial_author_list_says_so_and_never_lists_the_plus() -> None:
+    partial = paper(authors=("Ada Lovelace", "Bob Babbage"), more_authors=True)
+    assert "Ada Lovelace, Bob Babbage 외" in render_paper(partial, lang="ko")
+    english = render_paper(partial, lang="en")
+    assert "Authors: Ada Lovelace, Bob Babbage et al.</i>" in english
+    names = tuple(f"Author {i}" for i in range(1, 10))
+    cut = render_paper(paper(authors=names, more_authors=True), lang="en", max_authors=6)
+    assert "Author 6 and 3+ more</i>" in cut
+    whole = render_paper(paper(authors=names), lang="en", max_authors=6)
+    assert "Author 6 and 3 more</i>" in whole
+    assert "+" not in render_paper(partial, lang="en").split("Authors:")[1].split("</i>")[0]
+
+
+def test_hugging_face_metadata_and_where_the_summary_came_from() -> None:
+    card = render_paper(
+        paper(
+            github_repo="https://github.com/org/repo",
+            github_stars=1234,
+            project_page="https://org.github.io/p?a=1&b=2",
+            summary_origin="model:gpt-4o-mini",
+        ),
+        lang="en",
+    )
+    assert '<a href="https://github.com/org/repo">GitHub</a> ⭐ 1,234' in card
+    assert '<a href="https://org.github.io/p?a=1&amp;b=2">🌐 project</a>' in card
+    assert card.endswith("<i>🤖 Summary written by gpt-4o-mini</i>")
+    assert_valid(card)
+    archived = render_paper(paper(summary_origin="archive"), lang="ko")
+    assert archived.endswith("<i>📚 요약: daily_papers_ko 아카이브</i>")
+    # a digest names only generated summaries
+    [digest] = render_digest_messages(dt.date(2025, 2, 19), [paper(summary_origin="archive")])
+    assert "아카이브" not in digest
+
+
+def test_a_paper_without_sections_shows_its_english_text_labelled() -> None:
+    bare = paper(
+        sections=(),
+        abstract="We present <X> & more.",
+        ai_summary="A model that does Y.",
+    )
+    card = render_paper(bare, lang="en")
+    assert "<i>🤗 HF AI summary (English)</i>\nA model that does Y." in card
+    assert "<i>Abstract (Korean summary pending)</i>\nWe present &lt;X&gt; &amp; more." in card
+    assert_valid(card)
+    [digest] = render_digest_messages(dt.date(2025, 2, 19), [bare], lang="en")
+    assert "A model that does Y." in digest and "We present" not in digest
+    only_abstract = render_paper(paper(sections=(), abstract="Only this."), lang="ko")
+    assert "<i>영문 초록 (한국어 요약 준비 중)</i>\nOnly this." in only_abstract

@@ -27,6 +27,7 @@ from digestbot.digest.sources import make_source
 from digestbot.schedule.jobs import DailyIngest, push_tick
 from digestbot.schedule.leader import LeaderLock, scheduler_lock_key
 from digestbot.services import subscriptions
+from digestbot.services.ingest import Sources
 from digestbot.store import chats
 from digestbot.store.db import create_engine, session_factory
 from digestbot.store.models import Chat, Delivery, IngestRun, Subscription
@@ -433,7 +434,7 @@ async def test_the_ingest_retries_until_the_digest_appears(
     path = f"{DAY:%Y/%m/%d}.md"
     async with httpx.AsyncClient() as http:
         source = make_source(f"{digest_root.url}/{{YYYY}}/{{MM}}/{{DD}}.md", http, retries=0)
-        ingest = DailyIngest(sessions, source, settings)
+        ingest = DailyIngest(sessions, Sources(source), settings)
         assert await ingest.attempt(at(SEOUL, 2025, 5, 9, 7, 29)) is None  # too early
         first = await ingest.attempt(at(SEOUL, 2025, 5, 9, 7, 30))
         assert first is not None and first.status == "missing"
@@ -453,7 +454,7 @@ async def test_the_ingest_stops_at_the_cutoff_and_never_overlaps(
     path = f"{DAY:%Y/%m/%d}.md"
     async with httpx.AsyncClient() as http:
         source = make_source(f"{digest_root.url}/{{YYYY}}/{{MM}}/{{DD}}.md", http, retries=0)
-        ingest = DailyIngest(sessions, source, settings)
+        ingest = DailyIngest(sessions, Sources(source), settings)
         assert await ingest.attempt(at(SEOUL, 2025, 5, 9, 23, 1)) is None
         assert digest_root.requests[path] == 0
         publish(digest_root, DAY)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from digestbot.digest.sources import FolderSource, HttpSource
-from digestbot.services.ingest import ingest_day, ingest_file, store_text
+from digestbot.services.ingest import Sources, ingest_day, ingest_file, store_text
 from digestbot.store import models as m
 from digestbot.store.archive import (
     day_papers,
@@ -47,7 +47,7 @@ async def counts(sessions: Sessions) -> dict[str, int]:
 async def ingest_samples(sessions: Sessions) -> None:
     folder = FolderSource(DIGESTS)
     for day in folder.days():
-        result = await ingest_day(sessions, folder, day)
+        result = await ingest_day(sessions, Sources(folder), day)
         assert result.status == "stored", result
 
 
@@ -94,7 +94,8 @@ async def test_a_failed_day_writes_nothing_and_keeps_what_was_stored(sessions: S
     good = (DIGESTS / "2025/05/09.md").read_bytes()
     await store_text(sessions, good, "good")
     before = await counts(sessions)
-    broken = good.replace(b"### [On Path", b"### On Path", 1)
+    # not a digest: its date header is gone (a damaged paper would be repaired instead)
+    broken = good.replace(b"## Daily Papers (2025-05-09)", b"## Daily Papers", 1)
     result = await store_text(sessions, broken, "broken.md", expected_day=dt.date(2025, 5, 9))
     assert result.status == "failed"
     assert "broken.md:" in result.message
@@ -124,9 +125,9 @@ async def test_ingest_over_http_stored_missing_and_failing_days(
         server.fail("2024/08/24.md", 502, times=5)
         async with httpx.AsyncClient(timeout=2) as client:
             src = HttpSource(server.url + "/{YYYY}/{MM}/{DD}.md", client, retries=1, backoff=0)
-            stored = await ingest_day(sessions, src, dt.date(2024, 8, 23))
-            missing = await ingest_day(sessions, src, dt.date(2024, 8, 25))
-            failed = await ingest_day(sessions, src, dt.date(2024, 8, 24))
+            stored = await ingest_day(sessions, Sources(src), dt.date(2024, 8, 23))
+            missing = await ingest_day(sessions, Sources(src), dt.date(2024, 8, 25))
+            failed = await ingest_day(sessions, Sources(src), dt.date(2024, 8, 24))
     assert (stored.status, stored.papers) == ("stored", 20)
     assert missing.status == "missing"
     assert failed.status == "failed" and "HTTP 502" in failed.message

@@ -4,16 +4,25 @@
 damaged text: ``str`` usually, ``bytes`` when garbage bytes were inserted or the file was
 replaced by raw bytes. The same ``rng`` state always gives the same result.
 ``sample_texts()`` loads the nine real digests these mutations start from.
+
+``REPAIRABLE`` names the mutations that imitate the drift found in the published archive
+(each one something the parser repairs). ``keeps_a_digest(damaged)`` says whether a damaged
+text must still parse (it has a date header and a paper with an arXiv heading), and
+``comparable(text)`` puts an input and the parser's output on the same footing (the bad
+characters and their documented LaTeX repairs removed), so a test can check that whatever
+the parser kept is in what it was given.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import random
+import re
 from collections.abc import Callable
 
 from digestbot.packaged import sample_digests
 
-__all__ = ["MUTATIONS", "mutate", "sample_texts"]
+__all__ = ["MUTATIONS", "REPAIRABLE", "comparable", "keeps_a_digest", "mutate", "sample_texts"]
 
 DIGESTS = sample_digests()
 
@@ -158,6 +167,207 @@ def _garbage_placeholder(text: str, rng: random.Random) -> str:
     return text  # mutate() inserts the bytes after the text mutations
 
 
+# -- the archive's drift, as mutations ---------------------------------------------------
+
+_METADATA = ("Vote:", "Authors:", "![", "[Watch Video]")
+_MEDIA_RE = re.compile(r"(?:!\[[^\]]*\]|\[Watch Video\])\(([^()\s]+)\)")
+# What the generator's JSON decoding made of LaTeX (``\bench`` -> backspace + "ench"), and
+# a few control characters with no meaning at all.
+_MANGLED = [
+    " \x08ench",
+    " $\x08eta$",
+    " \x0cramework",
+    " $\x0crac{1}{2}$",
+    " $\x09heta$",
+    " \x09ext{ours}",
+    " $a \x09imes b$",
+    " $\rho$",
+    "\x1b",
+    "\x7f",
+]
+
+
+def _paper_ranges(lines: list[str]) -> list[tuple[int, int]]:
+    """(heading index, end index) of every paper: up to the next heading or date header."""
+    starts = [i for i, line in enumerate(lines) if line.startswith("### [")]
+    ranges = []
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        for i in range(start + 1, end):
+            if lines[i].startswith("## "):
+                end = i
+                break
+        ranges.append((start, end))
+    return ranges
+
+
+def _duplicate_metadata(text: str, rng: random.Random) -> str:
+    """Repeat a ``Vote:`` or ``Authors:`` line, the repeated vote sometimes with a new count."""
+    lines = _lines(text)
+    for _ in range(rng.randint(1, 3)):
+        meta = [i for i, line in enumerate(lines) if line.startswith(("Vote:", "Authors:"))]
+        if not meta:
+            return text
+        i = rng.choice(meta)
+        copy = lines[i]
+        if copy.startswith("Vote:") and rng.random() < 0.5:
+            copy = f"Vote: {rng.randrange(500)}"
+        lines.insert(i + rng.choice([1, 2]), copy)
+    return "\n".join(lines)
+
+
+def _metadata_after_summary(text: str, rng: random.Random) -> str:
+    """Move a paper's media, ``Vote:`` or ``Authors:`` line below one of its bullets."""
+    lines = _lines(text)
+    for _ in range(rng.randint(1, 3)):
+        moves = []
+        for start, end in _paper_ranges(lines):
+            meta = [i for i in range(start + 1, end) if lines[i].startswith(_METADATA)]
+            bullets = [i for i in range(start + 1, end) if lines[i].startswith("- ")]
+            moves += [(i, j) for i in meta for j in bullets if j > i]
+        if not moves:
+            break
+        i, j = rng.choice(moves)
+        line = lines.pop(i)
+        lines.insert(j, line)  # j - 1 is the bullet now: the line goes right after it
+    return "\n".join(lines)
+
+
+def _indent_structure(text: str, rng: random.Random) -> str:
+    """Indent a heading, media, player, ``Vote:`` or ``Authors:`` line."""
+    lines = _lines(text)
+    marks = ("### [", "## ", "<div><video", *_METADATA)
+    candidates = [i for i, line in enumerate(lines) if line.startswith(marks)]
+    if not candidates:
+        return text
+    for _ in range(rng.randint(1, 3)):
+        i = rng.choice(candidates)
+        lines[i] = rng.choice([" ", "  ", "    ", "\t"]) + lines[i]
+    return "\n".join(lines)
+
+
+def _truncate_last_paper(text: str, rng: random.Random) -> str:
+    """Cut the text somewhere after the last paper's heading line."""
+    at = text.rfind("\n### [")
+    end = text.find("\n", at + 1) if at >= 0 else -1
+    if end < 0 or end + 1 >= len(text) - 1:
+        return text
+    return text[: rng.randrange(end + 1, len(text) - 1)]
+
+
+def _media_lines(lines: list[str]) -> tuple[list[int], list[int]]:
+    videos = [i for i, line in enumerate(lines) if line.startswith("[Watch Video](")]
+    images = [i for i, line in enumerate(lines) if _MEDIA_RE.fullmatch(line)]
+    return videos, images
+
+
+def _bare_video(text: str, rng: random.Random) -> str:
+    """The earliest era's video: a bare ``<video src='URL'></video>`` as the media line
+    (a video link and its player become one; without videos, a thumbnail becomes one)."""
+    lines = _lines(text)
+    videos, images = _media_lines(lines)
+    pool = videos or images
+    if not pool:
+        return text
+    i = rng.choice(pool)
+    match = _MEDIA_RE.fullmatch(lines[i])
+    if match is None:
+        return text
+    lines[i] = f"<video src='{match[1]}'></video>"
+    if i + 1 < len(lines) and lines[i + 1].startswith("<div><video"):
+        del lines[i + 1]
+    return "\n".join(lines)
+
+
+def _video_without_parentheses(text: str, rng: random.Random) -> str:
+    """``[Watch Video](URL)`` written ``[Watch Video]URL`` (a thumbnail, if no video)."""
+    lines = _lines(text)
+    videos, images = _media_lines(lines)
+    pool = videos or images
+    if not pool:
+        return text
+    i = rng.choice(pool)
+    match = _MEDIA_RE.fullmatch(lines[i])
+    if match is None:
+        return text
+    lines[i] = f"[Watch Video]{match[1]}"
+    return "\n".join(lines)
+
+
+def _latex_controls(text: str, rng: random.Random) -> str:
+    """Control characters in summary bullets, as JSON decoding left them in LaTeX."""
+    lines = _lines(text)
+    bullets = [i for i, line in enumerate(lines) if line.startswith("- ")]
+    if not bullets:
+        return text
+    for _ in range(rng.randint(1, 4)):
+        i = rng.choice(bullets)
+        line = lines[i]
+        spot = rng.randrange(2, len(line) + 1)
+        lines[i] = line[:spot] + rng.choice(_MANGLED) + line[spot:]
+    return "\n".join(lines)
+
+
+# -- what a damaged text still is -----------------------------------------------------
+
+_HEADER_LINE_RE = re.compile(
+    r"^[ \t]*## Daily Papers \(([0-9]{4})-([0-9]{2})-([0-9]{2})\)[ \t]*$", re.MULTILINE
+)
+_ARXIV_HEADING_RE = re.compile(
+    r"^[ \t]*### \[.*\]\(https?://(?:www\.)?arxiv\.org/abs/"
+    r"(?:[0-9]{4}\.[0-9]{4,5}|[a-z][a-z-]*(?:\.[A-Z]{2})?/[0-9]{7})(?:v[0-9]+)?\)[ \t]*$",
+    re.MULTILINE,
+)
+_LINE_END_RE = re.compile(r"\r+(\n|\Z)")
+# The parser's bad characters (see its grammar), and the tab it may turn into "\t".
+_BAD_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_BAD_OR_TAB_RE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _as_text(data: str | bytes) -> str:
+    text = data.decode("utf-8", "surrogateescape") if isinstance(data, bytes) else data
+    return _LINE_END_RE.sub(r"\1", text)
+
+
+def keeps_a_digest(damaged: str | bytes) -> bool:
+    """Whether ``damaged`` must still parse: it has a ``## Daily Papers (date)`` line with a
+    real date and a ``### [title](arXiv link)`` line, and is not binary by the parser's
+    documented rule (more than 16 bad characters and at least 1 in 50)."""
+    text = _as_text(damaged)
+    bad = len(_BAD_RE.findall(text))
+    if bad > 16 and bad * 50 >= len(text):
+        return False
+    if _ARXIV_HEADING_RE.search(text) is None:
+        return False
+    for match in _HEADER_LINE_RE.finditer(text):
+        try:
+            dt.date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def comparable(data: str | bytes) -> str:
+    """``data`` without the bad characters, tabs, and the ``\\b \\f \\t \\r`` the parser may
+    write back for them: apply it to the input and to what the parser returned, and every
+    piece of the output must be found in the input."""
+    text = _as_text(data)
+    for escape in ("\\b", "\\f", "\\t", "\\r"):
+        text = text.replace(escape, "")
+    return _BAD_OR_TAB_RE.sub("", text)
+
+
+REPAIRABLE: dict[str, Callable[[str, random.Random], str]] = {
+    "duplicate_metadata": _duplicate_metadata,
+    "metadata_after_summary": _metadata_after_summary,
+    "indent_structure": _indent_structure,
+    "truncate_last_paper": _truncate_last_paper,
+    "bare_video": _bare_video,
+    "video_without_parentheses": _video_without_parentheses,
+    "latex_controls": _latex_controls,
+}
+
 MUTATIONS: dict[str, Callable[[str, random.Random], str]] = {
     "truncate": _truncate,
     "delete_lines": _delete_lines,
@@ -168,4 +378,5 @@ MUTATIONS: dict[str, Callable[[str, random.Random], str]] = {
     "replace_header": _replace_header,
     "crlf": _crlf,
     "bom": _bom,
+    **REPAIRABLE,
 }

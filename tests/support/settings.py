@@ -12,7 +12,8 @@ from tests.support.botapi import TOKEN, FakeBotAPI
 
 def settings_for(server: FakeBotAPI, db_url: str, **overrides: Any) -> Settings:
     """Settings for a bot talking to ``server`` and storing in ``db_url``; the bundled
-    samples as the digest source; Korean, Asia/Seoul, 08:00, no webhook."""
+    samples as the digest source, no Hugging Face, no model; Korean, Asia/Seoul,
+    08:00, no webhook."""
     values: dict[str, Any] = {
         "token": TOKEN,
         "api_url": server.url,
@@ -22,6 +23,8 @@ def settings_for(server: FakeBotAPI, db_url: str, **overrides: Any) -> Settings:
         "timezone": "Asia/Seoul",
         "push_time": "08:00",
         "webhook_url": "",
+        "hf_api_url": "",
+        "llm_base_url": "",
     }
     values.update(overrides)
     return load_settings(**values)
