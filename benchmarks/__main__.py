@@ -21,6 +21,7 @@ def main() -> None:
         ["benchmarks.ingest", *(["--days", "100"] if quick else []), "--postgres", POSTGRES],
         ["benchmarks.search", *(["--quick"] if quick else [])],
         ["benchmarks.broadcast", *(["--subscribers", "300"] if quick else [])],
+        ["benchmarks.summaries", *(["--papers", "10"] if quick else [])],
     ]
     failed = False
     for args in runs:

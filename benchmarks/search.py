@@ -27,13 +27,13 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from digestbot.digest.model import Digest, Paper
 from digestbot.digest.parser import parse_digest
+from digestbot.packaged import sample_digests
 from digestbot.search.engine import search_papers
 from digestbot.search.query import Query, normalise, parse_query, runs
 from digestbot.search.reference import matches, matches_head
@@ -43,7 +43,7 @@ from digestbot.store import models as m
 from digestbot.store.db import create_engine, session_factory
 from digestbot.store.migrate import upgrade
 
-SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "digests"
+SAMPLES = sample_digests()
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 PER_DAY = 60
 PAGE = 10

@@ -81,6 +81,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from digestbot.digest.model import ranks_by_votes
 from digestbot.errors import SourceError
 
 __all__ = [
@@ -194,13 +195,9 @@ def _merge(papers: Iterable[ListedPaper], source: str) -> tuple[list[ListedPaper
         if paper.upvotes is not None and (first.upvotes is None or paper.upvotes > first.upvotes):
             unique[paper.arxiv_id] = dataclasses.replace(first, upvotes=paper.upvotes)
     in_order = list(unique.values())
-    by_votes = sorted(
-        range(len(in_order)),
-        key=lambda i: (in_order[i].upvotes is None, -(in_order[i].upvotes or 0), i),
-    )
-    rank_of = {i: r for r, i in enumerate(by_votes, start=1)}
+    ranks = ranks_by_votes([p.upvotes for p in in_order])
     return [
-        dataclasses.replace(p, position=i + 1, rank=rank_of[i]) for i, p in enumerate(in_order)
+        dataclasses.replace(p, position=i + 1, rank=ranks[i]) for i, p in enumerate(in_order)
     ], warnings
 
 

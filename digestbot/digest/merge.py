@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from digestbot.digest.listing import ListedPaper
-from digestbot.digest.model import Digest, Paper, ParseWarning
+from digestbot.digest.model import Digest, Paper, ParseWarning, ranks_by_votes
 
-__all__ = ["ARCHIVE", "HUGGING_FACE", "MergedDay", "merge_day", "ranks_by_votes"]
+__all__ = ["ARCHIVE", "HUGGING_FACE", "MergedDay", "merge_day"]
 
 ARCHIVE = "archive"
 HUGGING_FACE = "huggingface"
@@ -37,16 +37,6 @@ class MergedDay:
     digest: Digest  # the day as stored: papers, votes, ranks, the archive's sections
     listed: dict[str, ListedPaper] = field(default_factory=dict)  # HF metadata by arXiv id
     sources: tuple[str, ...] = ()  # which sources had the day (ARCHIVE, HUGGING_FACE)
-
-
-def ranks_by_votes(votes: Sequence[int | None]) -> list[int]:
-    """1-based ranks of items in position order: votes descending, ties by position,
-    unknown votes last."""
-    order = sorted(range(len(votes)), key=lambda i: (votes[i] is None, -(votes[i] or 0), i))
-    ranks = [0] * len(votes)
-    for rank, index in enumerate(order, 1):
-        ranks[index] = rank
-    return ranks
 
 
 def _from_listing(item: ListedPaper) -> Paper:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 # The name given to the unlabelled bullet summaries of the earliest era (2023-11 .. 2024-06-11),
@@ -50,3 +51,14 @@ class Digest:
     papers: tuple[Paper, ...] = field(default_factory=tuple)
     source: str = ""
     warnings: tuple[ParseWarning, ...] = ()  # in line order
+
+
+def ranks_by_votes(votes: Sequence[int | None]) -> list[int]:
+    """The archive's rank rule, for items in position order: 1-based ranks by votes
+    descending, ties by position, unknown votes last. One copy: the parser, Hugging
+    Face's list and the merged day all rank with it."""
+    order = sorted(range(len(votes)), key=lambda i: (votes[i] is None, -(votes[i] or 0), i))
+    ranks = [0] * len(votes)
+    for rank, index in enumerate(order, 1):
+        ranks[index] = rank
+    return ranks

@@ -138,7 +138,14 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from digestbot.digest.model import SUMMARY_SECTION, Digest, Paper, ParseWarning, Section
+from digestbot.digest.model import (
+    SUMMARY_SECTION,
+    Digest,
+    Paper,
+    ParseWarning,
+    Section,
+    ranks_by_votes,
+)
 from digestbot.errors import DigestFormatError
 
 __all__ = ["parse_digest"]
@@ -657,13 +664,7 @@ def _list_literal(raw: str) -> list[str]:
 
 def _build(drafts: dict[str, _Draft]) -> tuple[Paper, ...]:
     ordered = list(drafts.values())
-    ranking = sorted(
-        range(len(ordered)),
-        key=lambda i: (ordered[i].votes is None, -(ordered[i].votes or 0), i),
-    )
-    ranks = [0] * len(ordered)
-    for rank, index in enumerate(ranking, 1):
-        ranks[index] = rank
+    ranks = ranks_by_votes([d.votes for d in ordered])
     return tuple(
         Paper(
             arxiv_id=d.arxiv_id,

@@ -194,3 +194,33 @@ def _show(key: str, limit: int = 40) -> str:
     """A key for a one-line reason: quoted, without line breaks, cut to ``limit``."""
     shown = repr(key if len(key) <= limit else key[:limit] + "…")
     return _CONTROL.sub("?", shown)
+
+
+# --------------------------------------------------------------------------- outcomes
+# What one summary request gave (``digestbot.digest.sources.summarizer``): plain data,
+# here so that reading it does not load the model client.
+
+
+@dataclass(frozen=True, slots=True)
+class Summarized:
+    """The paper's Korean sections as ``(name, text)`` in the order of ``SECTION_NAMES``."""
+
+    sections: tuple[tuple[str, str], ...]
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    requests: int  # chat requests made for it (1, or 2 after an invalid answer)
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryFailed:
+    """No summary this time (it stays pending); ``reason`` is one line, without secrets."""
+
+    reason: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    requests: int
+
+
+SummaryOutcome = Summarized | SummaryFailed

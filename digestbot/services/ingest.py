@@ -15,20 +15,20 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from digestbot.clock import utcnow
 from digestbot.digest.listing import ListedPaper
-from digestbot.digest.merge import ARCHIVE, HUGGING_FACE, merge_day, ranks_by_votes
-from digestbot.digest.model import Digest
+from digestbot.digest.merge import ARCHIVE, HUGGING_FACE, merge_day
+from digestbot.digest.model import Digest, ranks_by_votes
 from digestbot.digest.parser import parse_digest
-from digestbot.digest.sources import DigestSource, FolderSource
+from digestbot.digest.sources import DigestSource, FileSource, FolderSource
 from digestbot.digest.sources.huggingface import HuggingFaceSource
-from digestbot.digest.sources.summarizer import Summarizer
 from digestbot.errors import DigestFormatError, SourceError
 from digestbot.search.index import index_day, index_papers
 from digestbot.services.summaries import SummaryReport, summarise_day
@@ -42,6 +42,9 @@ from digestbot.store.archive import (
     votes_read_at,
 )
 from digestbot.store.models import IngestStatus
+
+if TYPE_CHECKING:  # the model client is loaded only when a model is configured
+    from digestbot.digest.sources.summarizer import Summarizer
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +134,7 @@ async def _store(
     votes_at: dt.datetime | None = None,
     problems: tuple[str, ...] = (),
     from_archive: Collection[str] | None = None,
+    events: Sequence[_Health] = (),
 ) -> IngestResult:
     warnings = _warnings(digest) + extra_warnings
     message = "; ".join([digest.source, *problems]) if problems else digest.source
@@ -150,6 +154,7 @@ async def _store(
         await record_ingest_run(
             session, digest.date, result.status, count, result.message, warnings
         )
+        await _write_health(session, events)
     log.info(
         "ingest %s: stored %d papers from %s (%d warnings)",
         digest.date,
@@ -166,16 +171,20 @@ async def ingest_day(
     """Fetch ``day`` from every configured source, store what they have as one day, then
     write the summaries it lacks. Never raises for a bad or missing day."""
     problems: list[str] = []
+    events: list[_Health] = []
     archive: Digest | None = None
     raw = b""
     where = ""
+    # the health of a local folder or file says nothing worth a row a day (backfills)
+    remote = not isinstance(sources.archive, FolderSource | FileSource)
     if sources.archive is not None:
         where = sources.archive.location(day)
         try:
             fetched = await sources.archive.fetch(day)
         except SourceError as exc:
             problems.append(str(exc))
-            await _health(sessions, ARCHIVE, error=str(exc))
+            if remote:
+                events.append(_Health(ARCHIVE, utcnow(), error=str(exc)))
         else:
             if fetched is not None:
                 raw = fetched.content
@@ -190,7 +199,8 @@ async def ingest_day(
                         problems.append(
                             f"{fetched.location}: holds the digest of {parsed.date}, not {day}"
                         )
-            await _health(sessions, ARCHIVE, day=archive.date if archive else None)
+            if remote:
+                events.append(_Health(ARCHIVE, utcnow(), archive.date if archive else None))
     listing: tuple[ListedPaper, ...] | None = None
     listing_warnings: tuple[str, ...] = ()
     votes_at: dt.datetime | None = None
@@ -199,15 +209,15 @@ async def ingest_day(
             listed = await sources.hf.fetch_day(day)
         except SourceError as exc:
             problems.append(str(exc))
-            await _health(sessions, HUGGING_FACE, error=str(exc))
+            events.append(_Health(HUGGING_FACE, utcnow(), error=str(exc)))
         else:
             listing, listing_warnings, votes_at = listed.papers, listed.warnings, listed.fetched_at
             where = where or listed.location
-            await _health(sessions, HUGGING_FACE, day=day if listed.papers else None)
+            events.append(_Health(HUGGING_FACE, utcnow(), day if listed.papers else None))
     if archive is None and not listing:
         status = IngestStatus.FAILED if problems else IngestStatus.MISSING
         message = "; ".join(problems) if problems else f"no digest: {where}"
-        return await _record(sessions, IngestResult(day, status, message=message))
+        return await _record(sessions, IngestResult(day, status, message=message), events)
     merged = merge_day(day, archive, listing)
     digest_hash = hashlib.sha256(raw)
     for item in listing or ():
@@ -222,6 +232,7 @@ async def ingest_day(
         votes_at=votes_at,
         problems=tuple(problems),
         from_archive={p.arxiv_id for p in archive.papers} if archive is not None else (),
+        events=events,
     )
     if sources.summarizer is not None:
         report = await summarise_day(
@@ -315,21 +326,30 @@ async def ensure_samples(sessions: async_sessionmaker[AsyncSession], folder: Pat
     return stored
 
 
-async def _health(
-    sessions: async_sessionmaker[AsyncSession],
-    name: str,
-    *,
-    day: dt.date | None = None,
-    error: str | None = None,
-) -> None:
-    async with sessions.begin() as session:
-        if error is None:
-            await health.record_success(session, name, now=utcnow(), day=day)
+@dataclass(frozen=True, slots=True)
+class _Health:
+    """A source answered (``error`` None; ``day``: a day it had content for) or failed;
+    written with the ingest's own transaction (no commit of its own: ingest speed)."""
+
+    name: str
+    at: dt.datetime
+    day: dt.date | None = None
+    error: str | None = None
+
+
+async def _write_health(session: AsyncSession, events: Sequence[_Health]) -> None:
+    for event in events:
+        if event.error is None:
+            await health.record_success(session, event.name, now=event.at, day=event.day)
         else:
-            await health.record_failure(session, name, error, now=utcnow())
+            await health.record_failure(session, event.name, event.error, now=event.at)
 
 
-async def _record(sessions: async_sessionmaker[AsyncSession], result: IngestResult) -> IngestResult:
+async def _record(
+    sessions: async_sessionmaker[AsyncSession],
+    result: IngestResult,
+    events: Sequence[_Health] = (),
+) -> IngestResult:
     what = result.day.isoformat() if result.day is not None else "file"
     if result.status is IngestStatus.FAILED:
         log.warning("ingest %s failed: %s", what, result.message)
@@ -338,4 +358,5 @@ async def _record(sessions: async_sessionmaker[AsyncSession], result: IngestResu
     if result.day is not None:
         async with sessions.begin() as session:
             await record_ingest_run(session, result.day, result.status, 0, result.message)
+            await _write_health(session, events)
     return result

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -15,10 +16,12 @@ from digestbot import __version__
 from digestbot.config import Settings
 from digestbot.digest.sources import DigestSource, make_source
 from digestbot.digest.sources.huggingface import HuggingFaceSource
-from digestbot.digest.sources.summarizer import Summarizer
 from digestbot.services.ingest import Sources
 from digestbot.store.db import create_engine, session_factory
 from digestbot.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from digestbot.digest.sources.summarizer import Summarizer
 
 
 @dataclass
@@ -59,6 +62,9 @@ async def open_resources(
         )
         summarizer: Summarizer | None = None
         if settings.llm_base_url:
+            # the openai client takes a third of a second to import: only when used
+            from digestbot.digest.sources.summarizer import Summarizer
+
             key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
             summarizer = Summarizer(
                 settings.llm_base_url,

@@ -17,13 +17,17 @@ import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from digestbot.clock import utcnow
-from digestbot.digest.sources.summarizer import Summarized, Summarizer
+from digestbot.digest.summaries import Summarized
 from digestbot.search.index import index_papers
 from digestbot.store import summaries as repo
+
+if TYPE_CHECKING:  # the model client is loaded only when a model is configured
+    from digestbot.digest.sources.summarizer import Summarizer
 
 log = logging.getLogger(__name__)
 

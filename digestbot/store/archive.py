@@ -447,9 +447,6 @@ _VIEW_COLUMNS = (
     m.Paper.media_kind,
     m.Paper.authors,
     m.Paper.more_authors,
-    m.Paper.abstract,
-    m.Paper.ai_summary,
-    m.Paper.keywords,
     m.Paper.github_repo,
     m.Paper.github_stars,
     m.Paper.project_page,
@@ -458,6 +455,8 @@ _VIEW_COLUMNS = (
     m.Appearance.position,
     m.Appearance.votes,
 )
+# what a card shows beyond a list's line: long texts, read only when sections are
+_CARD_COLUMNS = (*_VIEW_COLUMNS, m.Paper.abstract, m.Paper.ai_summary, m.Paper.keywords)
 
 
 async def _views(session: AsyncSession, stmt: Select[Any]) -> tuple[PaperView, ...]:
@@ -476,7 +475,7 @@ async def _views_by_id(
     for row in rows:
         pid = row.pop("paper_id")
         row["authors"] = tuple(row["authors"])
-        row["keywords"] = tuple(row["keywords"] or ())
+        row["keywords"] = tuple(row.get("keywords") or ())
         texts, origin = sections.get(pid, ((), None))
         views.append((pid, PaperView(**row, sections=texts, summary_origin=origin)))
     return views
@@ -490,7 +489,7 @@ async def day_papers(
         select(func.count()).select_from(m.Appearance).where(m.Appearance.day == day)
     )
     stmt = (
-        select(*_VIEW_COLUMNS)
+        select(*_CARD_COLUMNS)
         .join(m.Appearance, m.Appearance.paper_id == m.Paper.id)
         .where(m.Appearance.day == day)
         .order_by(m.Appearance.rank)
@@ -539,7 +538,7 @@ async def top_papers(
 async def get_paper(session: AsyncSession, arxiv_id: str) -> PaperView | None:
     """A paper with its latest appearance."""
     stmt = (
-        select(*_VIEW_COLUMNS)
+        select(*_CARD_COLUMNS)
         .outerjoin(m.Appearance, m.Appearance.paper_id == m.Paper.id)
         .where(m.Paper.arxiv_id == arxiv_id)
         .order_by(m.Appearance.day.desc())
@@ -562,7 +561,7 @@ async def papers_by_ids(
         .subquery()
     )
     stmt = (
-        select(*_VIEW_COLUMNS)
+        select(*(_CARD_COLUMNS if with_sections else _VIEW_COLUMNS))
         .outerjoin(latest, latest.c.paper_id == m.Paper.id)
         .outerjoin(
             m.Appearance,
@@ -578,7 +577,7 @@ async def export_papers(
     session: AsyncSession, start: dt.date | None = None, end: dt.date | None = None
 ) -> list[PaperView]:
     """Every stored appearance in ``start..end`` (all when None), by day then rank."""
-    stmt = select(*_VIEW_COLUMNS).join(m.Appearance, m.Appearance.paper_id == m.Paper.id)
+    stmt = select(*_CARD_COLUMNS).join(m.Appearance, m.Appearance.paper_id == m.Paper.id)
     if start is not None:
         stmt = stmt.where(m.Appearance.day >= start)
     if end is not None:

@@ -11,17 +11,14 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 import pytest
 
 from digestbot.digest.parser import parse_digest
-from digestbot.digest.sources.summarizer import (
-    QUIET_LOGGERS,
-    Summarized,
-    Summarizer,
-    SummaryFailed,
-)
+from digestbot.digest.sources.summarizer import QUIET_LOGGERS, Summarizer
 from digestbot.digest.summaries import (
     MAX_SECTION_CHARS,
     MIN_HANGUL_SYLLABLES,
     SECTION_NAMES,
     InvalidSummary,
+    Summarized,
+    SummaryFailed,
     ValidSummary,
     build_messages,
     validate_answer,

@@ -24,10 +24,11 @@ from digestbot.config import Settings, load_settings
 from digestbot.delivery.client import make_bot
 from digestbot.delivery.engine import DeliveryEngine
 from digestbot.digest.sources import make_source
+from digestbot.digest.sources.huggingface import HuggingFaceSource
 from digestbot.schedule.jobs import DailyIngest, push_tick
 from digestbot.schedule.leader import LeaderLock, scheduler_lock_key
 from digestbot.services import subscriptions
-from digestbot.services.ingest import Sources
+from digestbot.services.ingest import Sources, ingest_day, refresh_votes
 from digestbot.store import chats
 from digestbot.store.db import create_engine, session_factory
 from digestbot.store.models import Chat, Delivery, IngestRun, Subscription
@@ -35,21 +36,11 @@ from tests.conftest import DIGESTS, FAST_LIMITS, POSTGRES_ONLY
 from tests.delivery.conftest import store_sample_digest
 from tests.support.botapi import FakeBotAPI
 from tests.support.digest_server import DigestServer
+from tests.support.hf_server import HFServer, hf_item
 from tests.support.settings import settings_for
+from tests.support.times import DAY, SEOUL, UTC, at
 
 Sessions = async_sessionmaker[AsyncSession]
-SEOUL = ZoneInfo("Asia/Seoul")
-NEW_YORK = ZoneInfo("America/New_York")
-KIRITIMATI = ZoneInfo("Pacific/Kiritimati")
-UTC = dt.UTC
-H12 = dt.timedelta(hours=12)
-DAY = dt.date(2025, 5, 9)
-
-
-def at(
-    zone: dt.tzinfo, year: int, month: int, day: int, hour: int, minute: int, second: int = 0
-) -> dt.datetime:
-    return dt.datetime(year, month, day, hour, minute, second, tzinfo=zone)
 
 
 # --------------------------------------------------------------------------- push tick
@@ -465,3 +456,45 @@ async def test_the_ingest_stops_at_the_cutoff_and_never_overlaps(
         assert digest_root.requests[path] == 1
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(IngestRun)) == 1
+
+
+async def test_the_push_ranks_by_the_votes_read_just_before_it(
+    botapi: FakeBotAPI, db_url: str, sessions: Sessions
+) -> None:
+    """Before the tick queues a day, its votes are read again from Hugging Face: the
+    morning's ranking, not the one stored when the day was ingested."""
+    settings = make_settings(botapi, db_url)
+    with HFServer() as hf:
+        hf.set_day(
+            DAY,
+            [hf_item("2505.00001", "Early favourite", 90), hf_item("2505.00002", "Late riser", 5)],
+        )
+        async with httpx.AsyncClient() as http:
+            source = HuggingFaceSource(hf.url, http, retries=0)
+            await ingest_day(sessions, Sources(None, source), DAY)
+            hf.set_day(
+                DAY,
+                [
+                    hf_item("2505.00001", "Early favourite", 91),
+                    hf_item("2505.00002", "Late riser", 300),
+                ],
+            )
+            await subscribe(sessions, USER, top_n=1)
+            refreshed: list[dt.date] = []
+
+            async def refresh(day: dt.date) -> object:
+                refreshed.append(day)
+                later = dt.datetime.now(UTC) + dt.timedelta(seconds=1)
+                return await refresh_votes(
+                    sessions, source, day, max_age=dt.timedelta(0), now=later
+                )
+
+            now = at(SEOUL, 2025, 5, 9, 8, 0, 30)
+            assert await push_tick(sessions, settings, now, refresh=refresh) == 1
+            # nothing is due any more: no second read of the votes
+            assert await push_tick(sessions, settings, now, refresh=refresh) == 0
+    assert refreshed == [DAY]
+    async with sessions() as session:
+        [parts] = (await session.scalars(select(Delivery.parts))).all()
+    assert "Late riser" in parts[0] and "Early favourite" not in parts[0]
+    assert "👍 300" in parts[0]

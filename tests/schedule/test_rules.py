@@ -5,24 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from digestbot.config import load_settings
 from digestbot.schedule.leader import scheduler_lock_key
 from digestbot.schedule.rules import catchup_window, digest_day_for, ingest_day_due, push_date_due
-
-SEOUL = ZoneInfo("Asia/Seoul")
-NEW_YORK = ZoneInfo("America/New_York")
-KIRITIMATI = ZoneInfo("Pacific/Kiritimati")
-UTC = dt.UTC
-H12 = dt.timedelta(hours=12)
-DAY = dt.date(2025, 5, 9)
-
-
-def at(
-    zone: dt.tzinfo, year: int, month: int, day: int, hour: int, minute: int, second: int = 0
-) -> dt.datetime:
-    return dt.datetime(year, month, day, hour, minute, second, tzinfo=zone)
+from tests.support.times import DAY, H12, KIRITIMATI, NEW_YORK, SEOUL, UTC, at
 
 
 def test_push_is_due_from_its_time_until_the_window_closes() -> None:

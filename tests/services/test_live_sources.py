@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from digestbot.config import load_settings
 from digestbot.digest.parser import parse_digest
-from digestbot.digest.sources import FolderSource
+from digestbot.digest.sources import FolderSource, HttpSource
 from digestbot.digest.sources.huggingface import HuggingFaceSource
 from digestbot.digest.sources.summarizer import Summarizer
 from digestbot.digest.summaries import SECTION_NAMES
@@ -27,6 +27,7 @@ from digestbot.services.ingest import Sources, ingest_day, refresh_votes
 from digestbot.store import models as m
 from digestbot.store.archive import PaperView, export_papers
 from tests.conftest import DIGESTS
+from tests.support.digest_server import DigestServer
 from tests.support.hf_server import HFServer, hf_item
 from tests.support.llm_server import Fault, LLMServer, summary_for
 
@@ -258,11 +259,13 @@ async def test_a_failing_source_does_not_lose_the_day_and_health_is_kept(
     sessions: Sessions, hf: HFServer, http: httpx.AsyncClient
 ) -> None:
     dead = HuggingFaceSource("http://127.0.0.1:9", http, retries=0, backoff=0.01)
-    stored = await ingest_day(sessions, Sources(FolderSource(DIGESTS), dead), ARCHIVE_DAY)
-    assert stored.status == "stored" and stored.papers == 20
-    assert len(stored.problems) == 1 and "127.0.0.1:9" in stored.problems[0]
-    hf.set_day(DAY, papers_of(2))
-    only_hf = await ingest_day(sessions, Sources(FolderSource(DIGESTS), hf_source(hf, http)), DAY)
+    with DigestServer(DIGESTS) as server:  # the archive over HTTP, as in production
+        archive = HttpSource(server.url + "/{YYYY}/{MM}/{DD}.md", http, retries=0)
+        stored = await ingest_day(sessions, Sources(archive, dead), ARCHIVE_DAY)
+        assert stored.status == "stored" and stored.papers == 20
+        assert len(stored.problems) == 1 and "127.0.0.1:9" in stored.problems[0]
+        hf.set_day(DAY, papers_of(2))
+        only_hf = await ingest_day(sessions, Sources(archive, hf_source(hf, http)), DAY)
     assert only_hf.status == "stored" and only_hf.sources == ("huggingface",)
     settings = load_settings(
         database_url="sqlite+aiosqlite:///unused.db", hf_api_url=hf.url, language="en"

@@ -20,13 +20,13 @@ import datetime as dt
 import hashlib
 import json
 import threading
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from email.message import Message
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.local_http import Answer, LocalHTTPServer
 
 JSON = dict[str, Any]
 
@@ -110,47 +110,15 @@ class _Fault:
     path: str = ""  # only requests whose path starts with this
 
 
-class HFServer:
+class HFServer(LocalHTTPServer):
     def __init__(self) -> None:
+        super().__init__()
         self.delay = 0.0
         self.requests: list[Seen] = []
         self._days: dict[str, list[JSON]] = {}
         self._papers: dict[str, JSON] = {}
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                status, body, headers, delay = server._answer(self.path)
-                if delay:
-                    time.sleep(delay)
-                try:
-                    self.send_response(status)
-                    for name, value in headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (a timeout test)
-
-            def log_message(self, format: str, *args: object) -> None:
-                return None
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        # a short poll interval: shutting down waits for one poll
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     # -- what the server serves ------------------------------------------------------
 
@@ -203,6 +171,10 @@ class HFServer:
 
     # -- answering -----------------------------------------------------------------
 
+    def handle(self, method: str, path: str, headers: Message, body: bytes) -> Answer:
+        status, content, answer_headers, delay = self._answer(path)
+        return status, answer_headers, content, delay
+
     def _answer(self, target: str) -> tuple[int, bytes, dict[str, str], float]:
         parts = urlsplit(target)
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
@@ -247,20 +219,6 @@ class HFServer:
                 if isinstance(paper, dict) and paper.get("id") == arxiv_id:
                     return paper
         return None
-
-    def __enter__(self) -> HFServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
 
 
 def _json(value: object) -> bytes:

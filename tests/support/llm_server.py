@@ -19,10 +19,11 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from email.message import Message
 from enum import StrEnum
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
+
+from tests.support.local_http import Answer, LocalHTTPServer
 
 COMPLETIONS_PATH = "/v1/chat/completions"
 _TITLE = re.compile(r"^Title:[ \t]*(?P<title>.*)$", re.MULTILINE)
@@ -84,7 +85,7 @@ def english_summary_for(title: str) -> dict[str, str]:
     }
 
 
-class LLMServer:
+class LLMServer(LocalHTTPServer):
     def __init__(
         self,
         *,
@@ -94,6 +95,7 @@ class LLMServer:
         slow_seconds: float = 1.0,
         seed: int = 0,
     ) -> None:
+        super().__init__(poll_interval=0.05)
         self.model = model
         self.latency = latency
         self.retry_after = retry_after
@@ -104,43 +106,6 @@ class LLMServer:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._serial = 0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length > 0 else b""
-                status, headers, body, delay = server._answer(
-                    self.path, raw, self.headers.get("Authorization")
-                )
-                if delay:
-                    time.sleep(delay)
-                try:
-                    self.send_response(status)
-                    for name, value in headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (a timeout test)
-
-            def log_message(self, format: str, *args: object) -> None:
-                return None
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     @property
     def base_url(self) -> str:
@@ -161,6 +126,12 @@ class LLMServer:
     def requests_for(self, title: str) -> int:
         with self._lock:
             return sum(1 for r in self.requests if r.title == title)
+
+    def handle(self, method: str, path: str, headers: Message, body: bytes) -> Answer:
+        status, answer_headers, content, delay = self._answer(
+            path, body, headers.get("Authorization")
+        )
+        return status, {**answer_headers, "Content-Type": "application/json"}, content, delay
 
     def _answer(
         self, path: str, raw: bytes, authorization: str | None
@@ -232,20 +203,6 @@ class LLMServer:
             },
         }
         return 200, {"x-request-id": f"req_{serial}"}, json.dumps(answer).encode(), usage
-
-    def __enter__(self) -> LLMServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
 
 
 def _content(fault: Fault | None, title: str) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Final
 
@@ -35,6 +34,9 @@ from openai.types.shared_params import ResponseFormatJSONObject
 from digestbot.digest.summaries import (
     SECTION_NAMES,
     InvalidSummary,
+    Summarized,
+    SummaryFailed,
+    SummaryOutcome,
     ValidSummary,
     build_messages,
     validate_answer,
@@ -52,31 +54,6 @@ _CORRECTION = (
     "whose keys are exactly " + ", ".join(f'"{name}"' for name in SECTION_NAMES) + " and "
     "whose values are Korean text."
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Summarized:
-    """The paper's Korean sections as ``(name, text)`` in the order of ``SECTION_NAMES``."""
-
-    sections: tuple[tuple[str, str], ...]
-    model: str
-    prompt_tokens: int
-    completion_tokens: int
-    requests: int  # chat requests made for it (1, or 2 after an invalid answer)
-
-
-@dataclass(frozen=True, slots=True)
-class SummaryFailed:
-    """No summary this time (it stays pending); ``reason`` is one line, without secrets."""
-
-    reason: str
-    model: str
-    prompt_tokens: int
-    completion_tokens: int
-    requests: int
-
-
-SummaryOutcome = Summarized | SummaryFailed
 
 
 def quiet_client_loggers() -> None:
