@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import AsyncIterator, Iterator
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from digestbot.digest.sources import FolderSource, HttpSource
 from digestbot.digest.sources.huggingface import HuggingFaceSource
 from digestbot.digest.sources.summarizer import Summarizer
 from digestbot.digest.summaries import SECTION_NAMES
+from digestbot.present.export import format_jsonl
 from digestbot.present.plain import html_to_text
 from digestbot.present.stats import render_stats
 from digestbot.services import admin
@@ -131,6 +133,26 @@ async def test_a_day_only_on_hugging_face_gets_korean_sections_once_through_faul
     async with sessions() as s:
         usage = (await s.scalars(select(m.LlmUsage))).all()
     assert len(usage) == 6 and all(u.ok for u in usage)
+    settings = load_settings(
+        database_url="sqlite+aiosqlite:///unused.db", llm_base_url=llm.base_url, language="en"
+    )
+    async with sessions() as s:
+        stats = await admin.collect_stats(s, settings, dt.datetime.now(dt.UTC))
+    prompt = sum(u.prompt_tokens for u in usage)
+    completion = sum(u.completion_tokens for u in usage)
+    assert stats.llm == (6, 6, prompt, completion) and stats.summaries_pending == 0
+    line = html_to_text(render_stats(stats, "en", ZoneInfo("Asia/Seoul"))).split("\n")[-1]
+    assert line == (
+        f"🤖 Summaries today: 6 requests (6 written), {prompt + completion:,} tokens; "
+        "0 papers of the newest digest still pending"
+    )
+
+    # the export shows the fresh votes and every section, whichever its origin
+    [record] = [json.loads(line) for line in format_jsonl(stored[:1])]
+    assert (record["arxiv_id"], record["votes"], record["rank"]) == ("2506.00006", 60, 1)
+    assert record["summary_origin"] == "model:test-model"
+    assert [x["name"] for x in record["sections"]] == list(SECTION_NAMES)
+    assert record["github_repo"] == "https://github.com/lab/p6" and record["github_stars"] == 600
 
     # a second ingest asks the model nothing and re-ranks by the new votes
     asked = len(llm.requests)
