@@ -4,11 +4,13 @@ confirmation button), /broadcast, /ingest, /stats, alerts; and the CLI's repost/
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -39,21 +41,21 @@ REFUSED = "이 명령어는 봇 관리자만 쓸 수 있습니다."
 async def admin_bot(botapi: FakeBotAPI, db_url: str, archive: AsyncEngine) -> AsyncIterator[Driver]:
     botapi.add_user(BOSS, "Boss", "boss")
     botapi.add_user(BOSS2, "Boss Two", "boss2")
-    settings = bot_settings(
-        botapi,
-        db_url,
-        admins=f"{BOSS},{BOSS2}",
-        # no scheduled ingest while the test runs (its runs would change /stats)
-        ingest_time="00:00",
-        ingest_cutoff="00:00",
-        **FAST,
-    )
-    app = build_application(settings)
+    async with admin_driver(botapi, db_url, admins=f"{BOSS},{BOSS2}") as driver:
+        yield driver
+        await asyncio.sleep(0)
+
+
+@contextlib.asynccontextmanager
+async def admin_driver(botapi: FakeBotAPI, db_url: str, **overrides: Any) -> AsyncIterator[Driver]:
+    """A running bot for admin tests; no scheduled ingest while the test runs (its runs
+    would change /stats)."""
+    values: dict[str, Any] = {"ingest_time": "00:00", "ingest_cutoff": "00:00", **FAST}
+    app = build_application(bot_settings(botapi, db_url, **{**values, **overrides}))
     driver = Driver(botapi, app)
     app.add_handler(TypeHandler(Update, driver._count_handled), group=99)
     async with running(app, poll_interval=0.0, poll_timeout=1):
         yield driver
-        await asyncio.sleep(0)
 
 
 def one(replies: list[SentMessage]) -> SentMessage:
@@ -406,19 +408,7 @@ async def test_ingest_lists_what_the_parser_repaired_and_stats_counts_it(
     botapi: FakeBotAPI, db_url: str, archive: AsyncEngine, tmp_path: Path
 ) -> None:
     repaired_copy(tmp_path, dt.date(2025, 5, 9))
-    settings = bot_settings(
-        botapi,
-        db_url,
-        admins=str(BOSS),
-        source=str(tmp_path),
-        ingest_time="00:00",
-        ingest_cutoff="00:00",
-        **FAST,
-    )
-    app = build_application(settings)
-    driver = Driver(botapi, app)
-    app.add_handler(TypeHandler(Update, driver._count_handled), group=99)
-    async with running(app, poll_interval=0.0, poll_timeout=1):
+    async with admin_driver(botapi, db_url, admins=str(BOSS), source=str(tmp_path)) as driver:
         _, stored = await ingest(driver, "/ingest 2025-05-09")
         lines = stored.split("\n")
         assert lines[0] == "📥 2025-05-09: 논문 20편을 저장했습니다."
