@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["backoff_delay", "local_today", "parse_hhmm", "utcnow", "zone_or"]
+__all__ = ["as_utc", "backoff_delay", "local_today", "parse_hhmm", "utcnow", "zone_or"]
 
 # a time of day as HH:MM or H:MM (24-hour clock)
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -15,6 +15,12 @@ _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 def utcnow() -> dt.datetime:
     """Now, aware, in UTC: everything stored is UTC."""
     return dt.datetime.now(dt.UTC)
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """``moment`` aware; a naive one is taken as UTC (everything stored is UTC, and
+    SQLite hands datetimes back naive)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def local_today(zone: str | ZoneInfo, now: dt.datetime) -> dt.date:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -143,17 +144,13 @@ async def _push_job(context: JobContext) -> None:
     channels = await runtime.channels.resolve(context.bot, now)
     hf = runtime.sources.hf
     max_age = dt.timedelta(minutes=runtime.settings.votes_max_age_minutes)
-
-    async def refresh(day: dt.date) -> object:
-        assert hf is not None
-        return await refresh_votes(runtime.sessions, hf, day, max_age=max_age)
-
+    refresh = (
+        None
+        if hf is None
+        else functools.partial(refresh_votes, runtime.sessions, hf, max_age=max_age)
+    )
     queued = await push_tick(
-        runtime.sessions,
-        runtime.settings,
-        now,
-        channels=channels,
-        refresh=refresh if hf is not None else None,
+        runtime.sessions, runtime.settings, now, channels=channels, refresh=refresh
     )
     if queued:
         runtime.engine.notify()

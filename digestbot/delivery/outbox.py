@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from digestbot.clock import utcnow
+from digestbot.clock import as_utc, utcnow
 from digestbot.store import chats
+from digestbot.store.db import upsert_insert
 from digestbot.store.models import Delivery, DeliveryKind, DeliveryState
 
 _INSERT_CHUNK = 500
@@ -76,10 +76,6 @@ class Claimed:
     attempts: int
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-
-
 async def existing_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for chunk in chunked(list(keys)):
@@ -96,7 +92,7 @@ async def add_deliveries(
     """Queue deliveries; one whose ``dedupe_key`` is already queued is skipped (whatever
     its state). Returns how many were queued."""
     now = now or utcnow()
-    insert = _insert(session)
+    insert = upsert_insert(session)
     added = 0
     for i in range(0, len(items), _INSERT_CHUNK):
         rows = [
@@ -330,13 +326,8 @@ async def next_due_at(session: AsyncSession) -> dt.datetime | None:
     leased = await session.scalar(
         select(func.min(Delivery.lease_until)).where(Delivery.state == DeliveryState.SENDING)
     )
-    times = [_aware(t) for t in (pending, leased) if t is not None]
+    times = [as_utc(t) for t in (pending, leased) if t is not None]
     return min(times) if times else None
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 async def outbox_counts(session: AsyncSession, *, kind: str | None = None) -> dict[str, int]:

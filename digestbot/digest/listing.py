@@ -81,6 +81,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from digestbot.clock import as_utc
 from digestbot.digest.model import ranks_by_votes
 from digestbot.errors import SourceError
 
@@ -308,9 +309,7 @@ class _Fields:
         except ValueError:
             self._drop(key, value, "not an ISO 8601 date")
             return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.UTC)
-        return moment.astimezone(dt.UTC)
+        return as_utc(moment).astimezone(dt.UTC)
 
     def _strings(self, key: str, values: object, *, unique: bool) -> tuple[str, ...]:
         if values is None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from digestbot.clock import as_utc
 from digestbot.present.html import esc
 from digestbot.present.i18n import t
 from digestbot.store.models import IngestStatus
@@ -51,23 +52,19 @@ class Stats:
     summaries_pending: int = 0
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # SQLite: naive UTC
-
-
 def _source_line(line: SourceLine, lang: str, zone: ZoneInfo) -> str:
     none = t(lang, "admin.stats.none")
     text = t(
         lang,
         "admin.stats.source",
         name=esc(t(lang, f"source.{line.name}")),
-        ok=_aware(line.last_success_at).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        ok=as_utc(line.last_success_at).astimezone(zone).strftime("%Y-%m-%d %H:%M")
         if line.last_success_at
         else none,
         newest=line.newest_day.isoformat() if line.newest_day else none,
     )
     failed_last = line.last_error_at is not None and (
-        line.last_success_at is None or _aware(line.last_error_at) > _aware(line.last_success_at)
+        line.last_success_at is None or as_utc(line.last_error_at) > as_utc(line.last_success_at)
     )
     if failed_last and line.last_error:
         text += f"\n    ⚠️ {esc(line.last_error[:200])}"
@@ -81,9 +78,7 @@ def render_stats(stats: Stats, lang: str, zone: ZoneInfo) -> str:
     if run is None:
         ingest = none
     else:
-        finished = run.finished_at
-        if finished.tzinfo is None:  # SQLite hands back naive UTC
-            finished = finished.replace(tzinfo=dt.UTC)
+        finished = as_utc(run.finished_at)
         ingest = t(
             lang,
             "admin.stats.ingest",

@@ -77,11 +77,10 @@ async def push_tick(
         for day in sorted(by_day):
             await refresh(day)
     queued = 0
+    # ``by_day`` holds only what was not queued yet; one queued meanwhile (another
+    # instance) is skipped by the outbox's dedupe key
     async with sessions.begin() as session:
-        keys = {push_key(day, d.chat_id, d.thread_id) for day, ds in by_day.items() for d in ds}
-        done = await existing_keys(session, keys)
-        for day, items in sorted(by_day.items()):
-            todo = [d for d in items if push_key(day, d.chat_id, d.thread_id) not in done]
+        for day, todo in sorted(by_day.items()):
             sub_ids = [d.subscription_id for d in todo if d.subscription_id is not None]
             if sub_ids:  # any number: enqueue_push asks for them in chunks
                 queued += await enqueue_push(session, day, subscription_ids=sub_ids)

@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
+from digestbot.clock import as_utc
 from digestbot.config import Settings
 
 DIGEST_MAX_AGE_DAYS = 3
@@ -72,6 +73,4 @@ def day_incomplete(read_at: dt.datetime | None, day: dt.date, now: dt.datetime) 
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
     if read_at is None or now < end:
         return False
-    if read_at.tzinfo is None:  # SQLite hands back naive UTC
-        read_at = read_at.replace(tzinfo=dt.UTC)
-    return read_at < end
+    return as_utc(read_at) < end

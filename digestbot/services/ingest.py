@@ -12,11 +12,12 @@ bad or missing day."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,7 @@ from digestbot.digest.listing import ListedPaper
 from digestbot.digest.merge import ARCHIVE, HUGGING_FACE, merge_day
 from digestbot.digest.model import Digest, ranks_by_votes
 from digestbot.digest.parser import parse_digest
-from digestbot.digest.sources import DigestSource, FileSource, FolderSource
+from digestbot.digest.sources import DigestSource, FolderSource
 from digestbot.digest.sources.huggingface import HuggingFaceSource
 from digestbot.errors import DigestFormatError, SourceError
 from digestbot.search.index import index_day, index_papers
@@ -69,7 +70,7 @@ class IngestResult:
     warnings: tuple[str, ...] = ()  # what was repaired or skipped ("file:line: what")
     sources: tuple[str, ...] = ()  # which sources the stored day came from
     summaries: SummaryReport | None = None  # None: no model configured
-    problems: tuple[str, ...] = field(default_factory=tuple)  # sources that failed
+    problems: tuple[str, ...] = ()  # sources that failed (the day may still be stored)
 
 
 async def write_day(
@@ -94,6 +95,17 @@ def _warnings(digest: Digest) -> tuple[str, ...]:
     return tuple(w.format(digest.source) for w in digest.warnings)
 
 
+def _parse_archive(content: bytes, location: str, expected_day: dt.date | None) -> Digest | str:
+    """The archive file's digest, or why it cannot be that day's (one line)."""
+    try:
+        digest = parse_digest(content, source=location)
+    except DigestFormatError as exc:
+        return str(exc)
+    if expected_day is not None and digest.date != expected_day:
+        return f"{location}: holds the digest of {digest.date}, not {expected_day}"
+    return digest
+
+
 async def store_text(
     sessions: async_sessionmaker[AsyncSession],
     content: bytes | str,
@@ -102,25 +114,18 @@ async def store_text(
 ) -> IngestResult:
     """Parse ``content`` and store it in one transaction; nothing is written on error."""
     raw = content.encode() if isinstance(content, str) else content
-    try:
-        digest = parse_digest(raw, source=location)
-    except DigestFormatError as exc:
+    parsed = _parse_archive(raw, location, expected_day)
+    if isinstance(parsed, str):
         return await _record(
-            sessions, IngestResult(expected_day, IngestStatus.FAILED, message=str(exc))
+            sessions, IngestResult(expected_day, IngestStatus.FAILED, message=parsed)
         )
-    if expected_day is not None and digest.date != expected_day:
-        message = f"{location}: holds the digest of {digest.date}, not {expected_day}"
-        return await _record(
-            sessions, IngestResult(expected_day, IngestStatus.FAILED, message=message)
-        )
-    return await store_parsed(sessions, digest, hashlib.sha256(raw).hexdigest())
+    return await store_parsed(sessions, parsed, hashlib.sha256(raw).hexdigest())
 
 
 async def store_parsed(
     sessions: async_sessionmaker[AsyncSession], digest: Digest, content_sha256: str
 ) -> IngestResult:
-    result = await _store(sessions, digest, content_sha256, None, (ARCHIVE,), ())
-    return result
+    return await _store(sessions, digest, content_sha256, None, (ARCHIVE,), ())
 
 
 async def _store(
@@ -175,9 +180,8 @@ async def ingest_day(
     archive: Digest | None = None
     raw = b""
     where = ""
-    # the health of a local folder or file says nothing worth a row a day (backfills)
-    remote = not isinstance(sources.archive, FolderSource | FileSource)
     if sources.archive is not None:
+        remote = sources.archive.remote
         where = sources.archive.location(day)
         try:
             fetched = await sources.archive.fetch(day)
@@ -188,17 +192,11 @@ async def ingest_day(
         else:
             if fetched is not None:
                 raw = fetched.content
-                try:
-                    parsed = parse_digest(fetched.content, source=fetched.location)
-                except DigestFormatError as exc:
-                    problems.append(str(exc))
+                parsed = _parse_archive(fetched.content, fetched.location, day)
+                if isinstance(parsed, str):
+                    problems.append(parsed)
                 else:
-                    if parsed.date == day:
-                        archive = parsed
-                    else:
-                        problems.append(
-                            f"{fetched.location}: holds the digest of {parsed.date}, not {day}"
-                        )
+                    archive = parsed
             if remote:
                 events.append(_Health(ARCHIVE, utcnow(), archive.date if archive else None))
     listing: tuple[ListedPaper, ...] | None = None
@@ -238,7 +236,7 @@ async def ingest_day(
         report = await summarise_day(
             sessions, sources.summarizer, day, max_papers=sources.max_summaries
         )
-        result = _with_summaries(result, report)
+        result = dataclasses.replace(result, summaries=report)
     return result
 
 
@@ -249,19 +247,6 @@ def summary_counts(result: IngestResult) -> tuple[int, int, int, int] | None:
         return None
     tokens = report.prompt_tokens + report.completion_tokens
     return report.written, report.failed, report.pending, tokens
-
-
-def _with_summaries(result: IngestResult, report: SummaryReport) -> IngestResult:
-    return IngestResult(
-        result.day,
-        result.status,
-        result.papers,
-        result.message,
-        result.warnings,
-        result.sources,
-        report,
-        result.problems,
-    )
 
 
 async def refresh_votes(
@@ -289,10 +274,8 @@ async def refresh_votes(
             await health.record_failure(session, HUGGING_FACE, str(exc), now=utcnow())
         return False
     fresh = {item.arxiv_id: item.upvotes for item in listed.papers}
-    votes = [
-        fresh.get(arxiv_id, old) if fresh.get(arxiv_id) is not None else old
-        for _, arxiv_id, _, old in stored
-    ]
+    # a paper Hugging Face no longer lists, or lists without a count, keeps its votes
+    votes = [old if (new := fresh.get(arxiv_id)) is None else new for _, arxiv_id, _, old in stored]
     ranks = ranks_by_votes(votes)
     rows = [(pid, position, ranks[i], votes[i]) for i, (pid, _, position, _) in enumerate(stored)]
     async with sessions.begin() as session:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from digestbot.clock import utcnow
-from digestbot.digest.summaries import Summarized
+from digestbot.digest.summaries import Summarized, SummaryOutcome
 from digestbot.search.index import index_papers
 from digestbot.store import summaries as repo
 
@@ -60,20 +60,18 @@ async def summarise_day(
         done = await repo.papers_summarised_for(session, day)
     budget = max(0, max_papers - done)
     chosen, over_cap = tasks[:budget], max(0, len(tasks) - budget)
-    outcomes = await asyncio.gather(
-        *(_summarise(sessions, summarizer, day, task) for task in chosen)
-    )
-    written = sum(1 for o in outcomes if o is not None and o[0])
-    failed = sum(1 for o in outcomes if o is not None and not o[0])
+    found = await asyncio.gather(*(_summarise(sessions, summarizer, day, task) for task in chosen))
+    outcomes = [o for o in found if o is not None]
     async with sessions() as session:
         pending = await repo.pending_summaries(session, day)
+    written = sum(isinstance(o, Summarized) for o in outcomes)
     report = SummaryReport(
         written=written,
-        failed=failed,
+        failed=len(outcomes) - written,
         pending=pending,
         over_cap=over_cap,
-        prompt_tokens=sum(o[1] for o in outcomes if o is not None),
-        completion_tokens=sum(o[2] for o in outcomes if o is not None),
+        prompt_tokens=sum(o.prompt_tokens for o in outcomes),
+        completion_tokens=sum(o.completion_tokens for o in outcomes),
     )
     if chosen or over_cap:
         log.info(
@@ -95,7 +93,7 @@ async def _summarise(
     summarizer: Summarizer,
     day: dt.date,
     task: repo.SummaryTask,
-) -> tuple[bool, int, int] | None:
+) -> SummaryOutcome | None:
     """One paper: claim, ask, store. None: someone else has it (or it got sections)."""
     async with sessions.begin() as session:
         claimed = await repo.claim_summary(
@@ -113,14 +111,13 @@ async def _summarise(
         async with sessions.begin() as session:
             await repo.release_summary(session, task.paper_id, "interrupted")
         raise
-    ok = isinstance(outcome, Summarized)
     async with sessions.begin() as session:
         await repo.record_usage(
             session,
             paper_id=task.paper_id,
             day=day,
             model=outcome.model,
-            ok=ok,
+            ok=isinstance(outcome, Summarized),
             prompt_tokens=outcome.prompt_tokens,
             completion_tokens=outcome.completion_tokens,
             now=utcnow(),
@@ -133,4 +130,4 @@ async def _summarise(
                 await index_papers(session, [task.paper_id])
         else:
             await repo.release_summary(session, task.paper_id, outcome.reason)
-    return ok, outcome.prompt_tokens, outcome.completion_tokens
+    return outcome

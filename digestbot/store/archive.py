@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from digestbot.clock import utcnow
+from digestbot.clock import as_utc, utcnow
 from digestbot.digest.listing import ListedPaper
 from digestbot.digest.model import Digest, Section
 from digestbot.store import models as m
@@ -349,7 +349,7 @@ async def votes_read_at(session: AsyncSession, day: dt.date) -> dt.datetime | No
     at: dt.datetime | None = await session.scalar(
         select(m.DigestDay.votes_at).where(m.DigestDay.day == day)
     )
-    return at if at is None or at.tzinfo else at.replace(tzinfo=dt.UTC)
+    return None if at is None else as_utc(at)
 
 
 async def day_appearances(

@@ -8,17 +8,16 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import and_, case, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from digestbot.store.db import upsert_insert
 from digestbot.store.models import SourceStatus
 
 _TABLE: Any = SourceStatus.__table__
 
 
 def _insert(session: AsyncSession) -> Any:
-    dialect = session.bind.dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_TABLE)
+    return upsert_insert(session)(_TABLE)
 
 
 async def record_success(

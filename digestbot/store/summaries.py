@@ -16,6 +16,10 @@ from digestbot.store import models as m
 MODEL_ORIGIN_PREFIX = "model:"
 
 
+# correlated: "this paper has sections" (inside a statement over papers)
+_HAS_SECTIONS = exists().where(m.Section.paper_id == m.Paper.id)
+
+
 def model_origin(model: str) -> str:
     """``sections.origin`` of a summary ``model`` wrote (the column holds 80 characters)."""
     return f"{MODEL_ORIGIN_PREFIX}{model}"[:80]
@@ -41,7 +45,7 @@ async def papers_to_summarise(
             m.Appearance.day == day,
             m.Paper.abstract.is_not(None),
             m.Paper.summary_attempts < max_attempts,
-            ~exists().where(m.Section.paper_id == m.Paper.id),
+            ~_HAS_SECTIONS,
         )
         .order_by(m.Appearance.rank)
     )
@@ -163,6 +167,6 @@ async def pending_summaries(session: AsyncSession, day: dt.date) -> int:
         select(func.count())
         .select_from(m.Appearance)
         .join(m.Paper, m.Paper.id == m.Appearance.paper_id)
-        .where(and_(m.Appearance.day == day, ~exists().where(m.Section.paper_id == m.Paper.id)))
+        .where(and_(m.Appearance.day == day, ~_HAS_SECTIONS))
     )
     return int(count or 0)

@@ -33,6 +33,10 @@ class Fetched:
 
 
 class DigestSource(Protocol):
+    # a remote source's health (last success, newest day) is worth keeping; a local
+    # folder or file (a backfill) is not
+    remote: bool
+
     def location(self, day: dt.date) -> str: ...
 
     async def fetch(self, day: dt.date) -> Fetched | None: ...
@@ -49,6 +53,8 @@ def fill_template(template: str, day: dt.date) -> str:
 
 class HttpSource:
     """A URL template such as ``https://host/paper_logs/{YYYY}/{MM}/{DD}.md``."""
+
+    remote = True
 
     def __init__(
         self,
@@ -96,6 +102,8 @@ class HttpSource:
 class FolderSource:
     """A local folder in the upstream layout: ``YYYY/MM/DD.md`` or ``paper_logs/YYYY/MM/DD.md``."""
 
+    remote = False
+
     def __init__(self, root: Path) -> None:
         self.root = root
         nested = root / "paper_logs"
@@ -130,6 +138,8 @@ class FolderSource:
 class FileSource:
     """One digest file, served for whichever day it is fetched for (the ingest checks the
     date inside it)."""
+
+    remote = False
 
     def __init__(self, path: Path) -> None:
         self.path = path

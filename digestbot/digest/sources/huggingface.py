@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from digestbot.clock import backoff_delay, utcnow
+from digestbot.clock import as_utc, backoff_delay, utcnow
 from digestbot.digest.listing import (
     ListedPaper,
     normalize_arxiv_id,
@@ -64,9 +64,7 @@ def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
             when = email.utils.parsedate_to_datetime(text)
         except (TypeError, ValueError):
             return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.UTC)
-        seconds = (when - now).total_seconds()
+        seconds = (as_utc(when) - now).total_seconds()
     if seconds != seconds:  # NaN
         return None
     return max(0.0, seconds)
