@@ -33,10 +33,6 @@ class Resources:
     source: DigestSource  # the archive
     sources: Sources  # every configured source: what ingest_day reads
 
-    @property
-    def hf(self) -> HuggingFaceSource | None:
-        return self.sources.hf
-
 
 @asynccontextmanager
 async def open_resources(
