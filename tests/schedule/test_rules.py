@@ -8,7 +8,13 @@ from pathlib import Path
 
 from digestbot.config import load_settings
 from digestbot.schedule.leader import scheduler_lock_key
-from digestbot.schedule.rules import catchup_window, digest_day_for, ingest_day_due, push_date_due
+from digestbot.schedule.rules import (
+    catchup_window,
+    day_incomplete,
+    digest_day_for,
+    ingest_day_due,
+    push_date_due,
+)
 from tests.support.times import DAY, H12, KIRITIMATI, NEW_YORK, SEOUL, UTC, at
 
 
@@ -83,3 +89,14 @@ def test_the_leader_lock_key_is_per_schema() -> None:
     b = scheduler_lock_key("postgresql+asyncpg://u@h/db?search_path=b")
     assert len({plain, a, b}) == 3
     assert plain == scheduler_lock_key("postgresql+asyncpg://other@host2/db")
+
+
+def test_a_hugging_face_day_read_before_it_ended_is_incomplete_once_it_has() -> None:
+    day = dt.date(2025, 6, 2)
+    during = dt.datetime(2025, 6, 2, 22, 30, tzinfo=UTC)
+    after = dt.datetime(2025, 6, 3, 0, 0, 1, tzinfo=UTC)
+    assert not day_incomplete(during, day, during)  # not over yet: nothing to fetch again
+    assert day_incomplete(during, day, after)
+    assert not day_incomplete(after, day, after)  # read after it ended: complete
+    assert day_incomplete(during.replace(tzinfo=None), day, after)  # SQLite's naive UTC
+    assert not day_incomplete(None, day, after)  # never read from Hugging Face
