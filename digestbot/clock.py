@@ -6,10 +6,23 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["as_utc", "backoff_delay", "local_today", "parse_hhmm", "utcnow", "zone_or"]
+__all__ = [
+    "EPOCH",
+    "as_utc",
+    "backoff_delay",
+    "local_today",
+    "parse_hhmm",
+    "utcnow",
+    "zone_or",
+]
 
 # a time of day as HH:MM or H:MM (24-hour clock)
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+# "long ago": a subscription's next push moment set to it is worked out again by the next
+# push tick (from that tick's now)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def utcnow() -> dt.datetime:

@@ -25,7 +25,6 @@ from digestbot.delivery.outbox import (
     NewDelivery,
     add_deliveries,
     chunked,
-    existing_keys,
     target_key,
 )
 from digestbot.present.html import esc, render_digest_messages
@@ -81,7 +80,13 @@ async def subscription_targets(
     subscription order. Any number of ids: they are asked for ``outbox.ID_CHUNK`` at a time
     (SQLite and asyncpg cap the parameters of one statement at 32,766/32,767)."""
     stmt = (
-        select(Subscription, Chat.language)
+        select(
+            Subscription.chat_id,
+            Subscription.thread_id,
+            Subscription.top_n,
+            Subscription.sections,
+            Chat.language,
+        )
         .join(Chat, Chat.id == Subscription.chat_id)
         .where(Subscription.active.is_(True), Chat.active.is_(True))
         .order_by(Subscription.id)
@@ -96,8 +101,10 @@ async def subscription_targets(
     targets: list[Target] = []
     for statement in statements:
         targets += [
-            Target(s.chat_id, s.thread_id, s.top_n, tuple(s.sections or ()), language)
-            for s, language in (await session.execute(statement)).tuples()
+            Target(chat_id, thread_id, top_n, tuple(sections or ()), language)
+            for chat_id, thread_id, top_n, sections, language in (
+                await session.execute(statement)
+            ).tuples()
         ]
     return targets
 
@@ -119,13 +126,12 @@ async def enqueue_digest(
     papers, total = page.papers, page.total
     if not papers:
         return 0
+    # a target queued already is skipped by the outbox's unique key (ON CONFLICT DO
+    # NOTHING): no lookup first
     keyed = {key(t): t for t in targets}
-    done = await existing_keys(session, keyed)
     cache: dict[tuple[int, tuple[str, ...], str], list[str]] = {}
     items: list[NewDelivery] = []
     for dedupe_key, target in keyed.items():
-        if dedupe_key in done:
-            continue
         cut = (target.top_n, target.sections, target.language)
         if cut not in cache:
             cache[cut] = render(

@@ -8,6 +8,10 @@ A delivery's life::
        └──reschedule──────┤ (429 with a long wait, transient error: due_at moves on)
                           └──────────────────────────▶ failed (last_error says why)
 
+The rendered messages live in ``delivery_bodies``, once per distinct render: a morning
+push to 100,000 subscribers in six cuts stores six bodies, and a claim reads each body
+once.
+
 A claim is a lease: ``claimed_by`` an instance until ``lease_until``. A claim whose lease
 ran out (its instance died) is claimable again; ``parts_sent`` says where to resume.
 """
@@ -15,18 +19,35 @@ ran out (its instance died) is claimable again; ``parts_sent`` says where to res
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from digestbot.clock import as_utc, utcnow
 from digestbot.store import chats
 from digestbot.store.db import upsert_insert
-from digestbot.store.models import Delivery, DeliveryKind, DeliveryState
+from digestbot.store.models import Delivery, DeliveryBody, DeliveryKind, DeliveryState
 
 _INSERT_CHUNK = 500
 # ids in one ``IN (...)``: SQLite and asyncpg cap a statement's parameters at ~32,767, and
@@ -92,17 +113,26 @@ async def add_deliveries(
     """Queue deliveries; one whose ``dedupe_key`` is already queued is skipped (whatever
     its state). Returns how many were queued."""
     now = now or utcnow()
-    insert = upsert_insert(session)
+    bodies = await _body_ids(session, [d.parts for d in items], now)
+    if session.bind.dialect.name == "postgresql":
+        return await _add_postgresql(session, items, bodies, now)
+    stmt = (
+        upsert_insert(session)(Delivery)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Delivery.id)
+    )
+    conn = await session.connection()
     added = 0
     for i in range(0, len(items), _INSERT_CHUNK):
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "dedupe_key": d.dedupe_key,
                 "kind": d.kind,
                 "chat_id": d.chat_id,
                 "thread_id": d.thread_id,
                 "day": d.day,
-                "parts": list(d.parts),
+                "parts": [],
+                "body_id": body_id,
                 "parts_sent": 0,
                 "state": DeliveryState.PENDING,
                 "attempts": 0,
@@ -111,16 +141,89 @@ async def add_deliveries(
                 "claimed_by": "",
                 "created_at": now,
             }
-            for d in items[i : i + _INSERT_CHUNK]
+            for d, body_id in zip(
+                items[i : i + _INSERT_CHUNK], bodies[i : i + _INSERT_CHUNK], strict=True
+            )
         ]
-        stmt = (
-            insert(Delivery)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(Delivery.id)
-        )
-        added += len((await session.execute(stmt)).all())
+        # one cached statement, executemany: SQLAlchemy batches the rows into multi-row
+        # INSERTs itself ("insertmanyvalues"), keeping RETURNING
+        added += len((await conn.execute(stmt, rows)).all())
     return added
+
+
+# PostgreSQL: the rows as one array per column, unnested by the server: one statement
+# of seven parameters for thousands of rows (executemany spends its time on parameters)
+_PG_INSERT = text(
+    "INSERT INTO deliveries (dedupe_key, kind, chat_id, thread_id, day, parts, body_id, "
+    "parts_sent, state, attempts, last_error, due_at, claimed_by, created_at) "
+    "SELECT k, kd, c, t, d, CAST('[]' AS JSON), b, 0, :state, 0, '', du, '', :now "
+    "FROM unnest(:keys, :kinds, :chats, :threads, :days, :bodies, :dues) "
+    "AS u(k, kd, c, t, d, b, du) "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+).bindparams(
+    bindparam("keys", type_=postgresql.ARRAY(String)),
+    bindparam("kinds", type_=postgresql.ARRAY(String)),
+    bindparam("chats", type_=postgresql.ARRAY(BigInteger)),
+    bindparam("threads", type_=postgresql.ARRAY(Integer)),
+    bindparam("days", type_=postgresql.ARRAY(Date)),
+    bindparam("bodies", type_=postgresql.ARRAY(Integer)),
+    bindparam("dues", type_=postgresql.ARRAY(DateTime(timezone=True))),
+    bindparam("now", type_=DateTime(timezone=True)),
+)
+_PG_CHUNK = 5_000
+
+
+async def _add_postgresql(
+    session: AsyncSession, items: Sequence[NewDelivery], bodies: Sequence[int], now: dt.datetime
+) -> int:
+    added = 0
+    for i in range(0, len(items), _PG_CHUNK):
+        chunk = items[i : i + _PG_CHUNK]
+        params = {
+            "keys": [d.dedupe_key for d in chunk],
+            "kinds": [str(d.kind) for d in chunk],
+            "chats": [d.chat_id for d in chunk],
+            "threads": [d.thread_id for d in chunk],
+            "days": [d.day for d in chunk],
+            "bodies": list(bodies[i : i + _PG_CHUNK]),
+            "dues": [d.due_at or now for d in chunk],
+            "state": str(DeliveryState.PENDING),
+            "now": now,
+        }
+        added += len((await session.execute(_PG_INSERT, params)).all())
+    return added
+
+
+def _body_key(parts: Sequence[Any]) -> str:
+    text = json.dumps(list(parts), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def _body_ids(
+    session: AsyncSession, renders: Sequence[Sequence[Any]], now: dt.datetime
+) -> list[int]:
+    """The id of each render's stored body (stored now when new): one row per distinct
+    render, however many deliveries send it."""
+    by_object: dict[int, str] = {}  # the renderer hands the same list to every target
+    texts: dict[str, Sequence[Any]] = {}
+    for parts in renders:
+        if id(parts) not in by_object:
+            digest = _body_key(parts)
+            by_object[id(parts)] = digest
+            texts.setdefault(digest, parts)
+    if not texts:
+        return []
+    insert = upsert_insert(session)(DeliveryBody).on_conflict_do_nothing(index_elements=["sha256"])
+    await session.execute(
+        insert, [{"sha256": k, "parts": list(v), "created_at": now} for k, v in texts.items()]
+    )
+    ids: dict[str, int] = {}
+    for chunk in chunked(list(texts)):
+        found = await session.execute(
+            select(DeliveryBody.sha256, DeliveryBody.id).where(DeliveryBody.sha256.in_(chunk))
+        )
+        ids.update(found.tuples().all())
+    return [ids[by_object[id(parts)]] for parts in renders]
 
 
 def _claimable(now: dt.datetime):  # type: ignore[no-untyped-def]
@@ -168,6 +271,7 @@ async def claim_due(
             Delivery.chat_id,
             Delivery.thread_id,
             Delivery.parts,
+            Delivery.body_id,
             Delivery.parts_sent,
             Delivery.attempts,
             Delivery.due_at,
@@ -175,6 +279,7 @@ async def claim_due(
         .execution_options(synchronize_session=False)
     )
     rows = sorted((await session.execute(stmt)).all(), key=lambda r: (r.due_at, r.id))
+    bodies = await _bodies(session, {r.body_id for r in rows if r.body_id is not None})
     return [
         Claimed(
             r.id,
@@ -182,12 +287,35 @@ async def claim_due(
             r.kind,
             r.chat_id,
             r.thread_id,
-            list(r.parts),
+            list(bodies[r.body_id] if r.body_id is not None else r.parts),
             r.parts_sent,
             r.attempts,
         )
         for r in rows
     ]
+
+
+async def queued_parts(session: AsyncSession, keys: Iterable[str]) -> dict[str, list[Any]]:
+    """The rendered messages queued under each of ``keys`` (those queued)."""
+    found: dict[str, list[Any]] = {}
+    for chunk in chunked(list(keys)):
+        rows = await session.execute(
+            select(Delivery.dedupe_key, Delivery.parts, DeliveryBody.parts)
+            .outerjoin(DeliveryBody, DeliveryBody.id == Delivery.body_id)
+            .where(Delivery.dedupe_key.in_(chunk))
+        )
+        found.update((key, body or own) for key, own, body in rows.tuples())
+    return found
+
+
+async def _bodies(session: AsyncSession, ids: set[int]) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {}
+    for chunk in chunked(sorted(ids)):
+        rows = await session.execute(
+            select(DeliveryBody.id, DeliveryBody.parts).where(DeliveryBody.id.in_(chunk))
+        )
+        found.update(rows.tuples().all())
+    return found
 
 
 def _mine(delivery_id: int, instance: str):  # type: ignore[no-untyped-def]

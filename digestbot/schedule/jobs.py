@@ -9,7 +9,8 @@ python-telegram-bot's JobQueue) on the one instance that holds the scheduler loc
   ``ingest_retry_minutes`` until it is stored. A stored day is never fetched again by the
   scheduler, and attempts never overlap (one lock per process, ``max_instances=1``).
 * **Push.** Every minute a tick looks for the subscriptions whose push time (their own
-  HH:MM in their own time zone) passed within the catch-up window, and queues for each
+  HH:MM in their own time zone, kept as the next UTC moment in an indexed column)
+  passed within the catch-up window, and queues for each
   the newest stored digest not older than ``DIGEST_MAX_AGE_DAYS`` before their local
   date. The outbox's dedupe key ``push:{day}:{chat}:{thread}`` makes a second queueing a
   no-op, so a digest reaches a chat once however often ticks run, overlap, or the
@@ -25,22 +26,24 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from digestbot.clock import parse_hhmm, zone_or
+from digestbot.clock import as_utc, parse_hhmm, zone_or
 from digestbot.config import Settings
-from digestbot.delivery.enqueue import Target, enqueue_digest, enqueue_push, push_key
-from digestbot.delivery.outbox import existing_keys
+from digestbot.delivery.enqueue import Target, enqueue_digest, push_key
+from digestbot.delivery.outbox import chunked, existing_keys
 from digestbot.schedule.rules import (
     DIGEST_MAX_AGE_DAYS,
     catchup_window,
     day_incomplete,
     digest_day_for,
+    first_push_after,
     ingest_day_due,
+    plan_push,
     push_date_due,
 )
 from digestbot.services.ingest import IngestResult, Sources, ingest_day
@@ -53,9 +56,19 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class _Due:
     subscription_id: int | None  # None: a channel from settings.channels
-    chat_id: int
-    thread_id: int
+    target: Target
     push_date: dt.date
+    # a subscription's next moment once this push date's own digest is queued
+    following: dt.datetime | None = None
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What a tick does: the pushes to queue, by the digest day they send, and the
+    subscriptions' next moments to store (None: the subscription is off)."""
+
+    by_day: dict[dt.date, list[_Due]] = field(default_factory=dict)
+    moments: dict[int, dt.datetime | None] = field(default_factory=dict)
 
 
 async def push_tick(
@@ -69,48 +82,48 @@ async def push_tick(
     """Queue the morning push for every subscription (and configured channel) due at
     ``now``; returns how many deliveries were queued. Idempotent: run it as often as
     you like, from as many instances as you like. ``refresh(day)`` runs before a day is
-    queued (its votes are read again when they are old: the morning's ranking)."""
-    by_day = await _due_by_day(sessions, settings, now, channels)
-    if not by_day:
+    queued (its votes are read again when they are old: the morning's ranking).
+
+    A tick reads only the subscriptions whose stored next moment has come (an index
+    range): one with nobody due costs one empty index lookup, however many subscribe. A
+    due subscription stays due until its push date's own digest is queued (an older one
+    may go out first, as a fallback) or its catch-up window has passed; then its next
+    moment is stored, in the transaction that queued its push."""
+    plan = await _plan(sessions, settings, now, channels)
+    if not plan.by_day and not plan.moments:
         return 0
     if refresh is not None:
-        for day in sorted(by_day):
+        for day in sorted(plan.by_day):
             await refresh(day)
     queued = 0
     # ``by_day`` holds only what was not queued yet; one queued meanwhile (another
     # instance) is skipped by the outbox's dedupe key
     async with sessions.begin() as session:
-        for day, todo in sorted(by_day.items()):
-            sub_ids = [d.subscription_id for d in todo if d.subscription_id is not None]
-            if sub_ids:  # any number: enqueue_push asks for them in chunks
-                queued += await enqueue_push(session, day, subscription_ids=sub_ids)
-            targets = [
-                Target(d.chat_id, 0, settings.top_n, (), settings.language)
-                for d in todo
-                if d.subscription_id is None
-            ]
-            if targets:
-                queued += await enqueue_digest(
-                    session,
-                    day,
-                    targets,
-                    kind=DeliveryKind.PUSH,
-                    key=_push_keys(day),
-                )
+        for day, todo in sorted(plan.by_day.items()):
+            queued += await enqueue_digest(
+                session,
+                day,
+                [d.target for d in todo],
+                kind=DeliveryKind.PUSH,
+                key=_push_keys(day),
+            )
+        await _store_moments(session, plan.moments)
     if queued:
         log.info("push: queued %d deliveries", queued)
     return queued
 
 
-async def _due_by_day(
+async def _plan(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     now: dt.datetime,
     channels: Sequence[int],
-) -> dict[dt.date, list[_Due]]:
-    """The pushes due at ``now`` that are not queued yet, by the digest day they send."""
+) -> _Plan:
+    """The pushes due at ``now`` that are not queued yet, and the moments to move on."""
     window = catchup_window(settings)
     default_zone = ZoneInfo(settings.timezone)
+    now = now.astimezone(dt.UTC)  # SQLite compares the stored UTC text with it
+    plan = _Plan()
     due: list[_Due] = []
     async with sessions() as session:
         rows = await session.execute(
@@ -120,37 +133,87 @@ async def _due_by_day(
                 Subscription.thread_id,
                 Subscription.push_time,
                 Subscription.timezone,
+                Subscription.next_push_at,
+                Subscription.active,
+                Chat.active,
+                Subscription.top_n,
+                Subscription.sections,
+                Chat.language,
             )
             .join(Chat, Chat.id == Subscription.chat_id)
-            .where(Subscription.active.is_(True), Chat.active.is_(True))
+            .where(Subscription.next_push_at <= now)
         )
         zones: dict[str, ZoneInfo] = {}
-        for sub_id, chat_id, thread_id, push_time, zone_name in rows.tuples():
+        for (
+            sub_id,
+            chat_id,
+            thread_id,
+            hhmm,
+            zone_name,
+            stored,
+            on,
+            chat_on,
+            top_n,
+            sections,
+            language,
+        ) in rows.tuples():
+            if stored is None or not (on and chat_on):
+                plan.moments[sub_id] = None  # off until subscribed (or unblocked) again
+                continue
             zone = zones.get(zone_name) or zones.setdefault(
                 zone_name, zone_or(zone_name, default_zone)
             )
-            day = push_date_due(parse_hhmm(push_time), zone, now, window)
-            if day is not None:
-                due.append(_Due(sub_id, chat_id, thread_id, day))
+            push_time = parse_hhmm(hhmm)
+            push_date, moment = plan_push(stored, push_time, zone, now, window)
+            if moment != as_utc(stored):
+                plan.moments[sub_id] = moment
+            if push_date is not None:
+                following = first_push_after(push_time, zone, moment)
+                target = Target(chat_id, thread_id, top_n, tuple(sections or ()), language)
+                due.append(_Due(sub_id, target, push_date, following))
         channel_day = push_date_due(parse_hhmm(settings.push_time), default_zone, now, window)
         if channel_day is not None:
-            due += [_Due(None, chat_id, 0, channel_day) for chat_id in dict.fromkeys(channels)]
+            due += [
+                _Due(None, Target(chat_id, 0, settings.top_n, (), settings.language), channel_day)
+                for chat_id in dict.fromkeys(channels)
+            ]
         if not due:
-            return {}
+            return plan
         oldest = min(d.push_date for d in due) - dt.timedelta(days=DIGEST_MAX_AGE_DAYS)
         days = await stored_days(session, start=oldest)
         by_day: dict[dt.date, list[_Due]] = defaultdict(list)
         for d in due:
             day = digest_day_for(d.push_date, days)
+            if day == d.push_date and d.subscription_id is not None:
+                plan.moments[d.subscription_id] = d.following  # this push is settled
             if day is not None:
                 by_day[day].append(d)
-        keys = {push_key(day, d.chat_id, d.thread_id) for day, ds in by_day.items() for d in ds}
+        keys = {_key(day, d) for day, ds in by_day.items() for d in ds}
         done = await existing_keys(session, keys)
-    waiting = {
-        day: [d for d in items if push_key(day, d.chat_id, d.thread_id) not in done]
-        for day, items in by_day.items()
-    }
-    return {day: items for day, items in waiting.items() if items}
+    waiting = {day: [d for d in items if _key(day, d) not in done] for day, items in by_day.items()}
+    plan.by_day = {day: items for day, items in waiting.items() if items}
+    return plan
+
+
+async def _store_moments(session: AsyncSession, moments: dict[int, dt.datetime | None]) -> None:
+    """Store the subscriptions' next moments: one statement per distinct moment (most
+    subscribers share a few push times), in chunks of ids."""
+    by_moment: dict[dt.datetime | None, list[int]] = defaultdict(list)
+    for sub_id, moment in moments.items():
+        by_moment[moment].append(sub_id)
+    for moment, ids in by_moment.items():
+        for chunk in chunked(sorted(ids)):
+            await session.execute(
+                update(Subscription)
+                .where(Subscription.id.in_(chunk))
+                # not a change of the subscriber's settings: updated_at stays
+                .values(next_push_at=moment, updated_at=Subscription.updated_at)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _key(day: dt.date, due: _Due) -> str:
+    return push_key(day, due.target.chat_id, due.target.thread_id)
 
 
 def _push_keys(day: dt.date) -> Callable[[Target], str]:

@@ -3,6 +3,9 @@ database, no clock of their own), unit-tested without either.
 
 * A subscription's push moment is its HH:MM in its own time zone; it is due for the
   latest such moment at or before now, within the catch-up window.
+* Each subscription keeps its next push moment (``subscriptions.next_push_at``, indexed),
+  so a tick reads only the subscriptions that are due: ``plan_push`` says whether a
+  stored moment is due now and ``first_push_after`` what the next one is.
 * A push on a local date sends the newest stored digest of that date or of the
   ``DIGEST_MAX_AGE_DAYS`` days before it (a Monday morning before Monday's digest:
   Friday's).
@@ -15,7 +18,7 @@ import datetime as dt
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from digestbot.clock import as_utc
+from digestbot.clock import EPOCH, as_utc
 from digestbot.config import Settings
 
 DIGEST_MAX_AGE_DAYS = 3
@@ -32,13 +35,37 @@ def push_date_due(
 ) -> dt.date | None:
     """The local date whose push moment (``push_time`` in ``zone``) is the latest one at
     or before ``now`` (aware), if it is at most ``window`` old; else None."""
-    local_today = now.astimezone(zone).date()
-    for back in range(window.days + 3):
-        day = local_today - dt.timedelta(days=back)
-        moment = dt.datetime.combine(day, push_time, tzinfo=zone)
-        if moment <= now:
-            return day if now - moment <= window else None
-    return None
+    return plan_push(EPOCH, push_time, zone, now, window)[0]
+
+
+def first_push_after(
+    push_time: dt.time, zone: ZoneInfo, after: dt.datetime, *, inclusive: bool = False
+) -> dt.datetime:
+    """The first push moment (``push_time`` in ``zone``) after ``after`` (``inclusive``:
+    at or after), in UTC."""
+    day = after.astimezone(zone).date() - dt.timedelta(days=1)
+    while True:
+        moment = dt.datetime.combine(day, push_time, tzinfo=zone).astimezone(dt.UTC)
+        if moment > after or (inclusive and moment == after):
+            return moment
+        day += dt.timedelta(days=1)
+
+
+def plan_push(
+    stored: dt.datetime, push_time: dt.time, zone: ZoneInfo, now: dt.datetime, window: dt.timedelta
+) -> tuple[dt.date | None, dt.datetime]:
+    """A subscription whose stored next moment is ``stored`` (at or before ``now``): the
+    local date it is due to push now (None: none) and the moment it is waiting for.
+
+    A stored moment older than the window (a bot that was down, a setting just changed:
+    ``EPOCH``) is worked out again: the first moment within the window, which may still
+    be due now or lie ahead."""
+    moment = as_utc(stored)
+    if now - moment > window:
+        moment = first_push_after(push_time, zone, now - window, inclusive=True)
+    if moment > now:
+        return None, moment
+    return moment.astimezone(zone).date(), moment
 
 
 def digest_day_for(

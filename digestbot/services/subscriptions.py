@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from digestbot.clock import EPOCH
 from digestbot.config import Settings
 from digestbot.present.html import section_key
 from digestbot.store import chats
@@ -80,6 +81,7 @@ async def _get_or_create(
             chat_id=chat_id,
             thread_id=thread_id,
             active=False,
+            next_push_at=None,
             push_time=settings.push_time,
             timezone=settings.timezone,
             top_n=settings.top_n,
@@ -103,6 +105,7 @@ async def subscribe(
     IANA name, checked by the caller)."""
     sub = await _get_or_create(session, chat_id, thread_id, settings)
     sub.active = True
+    sub.next_push_at = EPOCH  # the next push tick works the moment out
     return await _apply(session, sub, push_time=push_time, top_n=top_n, timezone=timezone)
 
 
@@ -112,6 +115,7 @@ async def unsubscribe(session: AsyncSession, chat_id: int, thread_id: int) -> bo
     if sub is None or not sub.active:
         return False
     sub.active = False
+    sub.next_push_at = None
     await session.flush()
     return True
 
@@ -149,6 +153,8 @@ async def _apply(
         sub.top_n = top_n
     if timezone is not None:
         sub.timezone = timezone
+    if sub.active and (push_time is not None or timezone is not None):
+        sub.next_push_at = EPOCH  # a new time: the next push tick works it out again
     if toggle_section is not None:
         sub.sections = toggled_sections(sub.sections, toggle_section)
     await session.flush()

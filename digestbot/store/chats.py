@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from digestbot.clock import EPOCH
 from digestbot.store.models import Chat, Subscription
 
 
@@ -23,6 +24,12 @@ async def ensure_chat(
         # a chat that blocked the bot and talks to it again is reachable again
         chat.active = True
         chat.inactive_reason = ""
+        # its pushes resume: the next push tick works their moments out
+        await session.execute(
+            update(Subscription)
+            .where(Subscription.chat_id == chat_id, Subscription.active.is_(True))
+            .values(next_push_at=EPOCH)
+        )
     return chat
 
 
@@ -63,7 +70,7 @@ async def deactivate_topic(session: AsyncSession, chat_id: int, thread_id: int) 
     await session.execute(
         update(Subscription)
         .where(Subscription.chat_id == chat_id, Subscription.thread_id == thread_id)
-        .values(active=False)
+        .values(active=False, next_push_at=None)
     )
 
 

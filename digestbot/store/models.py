@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from digestbot.clock import utcnow
+from digestbot.clock import EPOCH, utcnow
 from digestbot.config import Language
 
 
@@ -213,7 +213,10 @@ class Subscription(Base):
     """A chat's (or forum topic's) morning push and its settings."""
 
     __tablename__ = "subscriptions"
-    __table_args__ = (UniqueConstraint("chat_id", "thread_id", name="uq_subscriptions_target"),)
+    __table_args__ = (
+        UniqueConstraint("chat_id", "thread_id", name="uq_subscriptions_target"),
+        Index("ix_subscriptions_next_push_at", "next_push_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     chat_id: Mapped[int] = mapped_column(
@@ -227,11 +230,28 @@ class Subscription(Base):
     top_n: Mapped[int] = mapped_column(Integer, default=5)
     # section names the push shows; empty = every section
     sections: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # the UTC moment the next push is due (the push tick reads only the due ones and
+    # moves it on); EPOCH: work it out at the next tick; None: off (unsubscribed, or the
+    # chat blocked the bot)
+    next_push_at: Mapped[dt.datetime | None] = mapped_column(default=EPOCH)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 # --------------------------------------------------------------------------- outbox
+
+
+class DeliveryBody(Base):
+    """The rendered messages of a delivery, stored once for every delivery that sends the
+    same (a push is rendered once per distinct cut, not per subscriber)."""
+
+    __tablename__ = "delivery_bodies"
+    __table_args__ = (UniqueConstraint("sha256", name="uq_delivery_bodies_sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    parts: Mapped[list[Any]] = mapped_column(JSON)  # rendered HTML messages, in order
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Delivery(Base):
@@ -254,7 +274,10 @@ class Delivery(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     thread_id: Mapped[int] = mapped_column(Integer, default=0)
     day: Mapped[dt.date | None] = mapped_column(Date)
-    parts: Mapped[list[str]] = mapped_column(JSON)  # rendered HTML messages, in order
+    # the rendered messages, in order: in the shared body when ``body_id`` is set (then
+    # ``parts`` is empty), else here (rows queued before bodies existed)
+    parts: Mapped[list[Any]] = mapped_column(JSON)
+    body_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_bodies.id"))
     parts_sent: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -309,7 +309,10 @@ async def test_the_push_header_says_how_many_papers_the_day_has(sessions: Sessio
     await add_subscribers(sessions, [1], top_n=2)
     await add_subscribers(sessions, [2], top_n=5)
     assert await push(sessions) == 2
-    headers = {r.chat_id: r.parts[0].split("\n", 1)[0] for r in await rows(sessions)}
+    found = await rows(sessions)
+    async with sessions() as session:
+        parts = await outbox.queued_parts(session, [r.dedupe_key for r in found])
+    headers = {r.chat_id: parts[r.dedupe_key][0].split("\n", 1)[0] for r in found}
     assert headers == {
         1: "📰 <b>Daily Papers 2025-05-09</b> · 상위 2/3편",
         2: "📰 <b>Daily Papers 2025-05-09</b> · 3편",

@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from digestbot.bot.app import build_application, running
 from digestbot.bot.runtime import ChannelResolver, leadership_tick, supervise
+from digestbot.clock import EPOCH, as_utc
 from digestbot.config import Settings, load_settings
+from digestbot.delivery import outbox
 from digestbot.delivery.client import make_bot
 from digestbot.delivery.engine import DeliveryEngine
 from digestbot.digest.sources import make_source
@@ -208,6 +210,63 @@ async def test_a_digest_that_appears_after_the_push_time_goes_out_then(
     assert texts == [
         "📰 <b>Daily Papers 2025-05-08</b> · 1편",
         "📰 <b>Daily Papers 2025-05-09</b> · 1편",
+    ]
+
+
+async def next_moments(sessions: Sessions) -> dict[int, dt.datetime | None]:
+    async with sessions() as session:
+        rows = await session.execute(select(Subscription.chat_id, Subscription.next_push_at))
+        return {chat: None if at_ is None else as_utc(at_) for chat, at_ in rows.tuples()}
+
+
+async def test_a_tick_stores_each_subscriptions_next_moment(
+    botapi: FakeBotAPI, db_url: str, sessions: Sessions
+) -> None:
+    settings = make_settings(botapi, db_url)
+    new_york = ZoneInfo("America/New_York")
+    await store_sample_digest(sessions, dt.date(2025, 5, 8), papers=1)
+    await subscribe(sessions, USER)  # 08:00 Seoul
+    await subscribe(sessions, USER_NY, timezone="America/New_York")
+    await subscribe(sessions, 1004, active=False)
+    morning = at(SEOUL, 2025, 5, 9, 8, 0, 10)  # 19:00 on the 8th in New York
+    # Seoul: the 9th is not in yet, the 8th goes out and the subscription keeps waiting;
+    # New York: the 8th's push is done, its next moment is the 9th; 1004 is off
+    assert await push_tick(sessions, settings, morning) == 2
+    assert await next_moments(sessions) == {
+        USER: at(SEOUL, 2025, 5, 9, 8, 0),
+        USER_NY: at(new_york, 2025, 5, 9, 8, 0),
+        1004: None,
+    }
+    await store_sample_digest(sessions, DAY, papers=1)
+    assert await push_tick(sessions, settings, morning + dt.timedelta(hours=1)) == 1
+    assert (await next_moments(sessions))[USER] == at(SEOUL, 2025, 5, 10, 8, 0)
+    # nobody due: nothing queued, nothing moved
+    before = await next_moments(sessions)
+    assert await push_tick(sessions, settings, morning + dt.timedelta(hours=2)) == 0
+    assert await next_moments(sessions) == before
+
+    async with sessions.begin() as session:
+        await subscriptions.unsubscribe(session, USER, 0)
+    assert (await next_moments(sessions))[USER] is None
+    async with sessions.begin() as session:
+        await subscriptions.subscribe(session, USER, 0, settings, push_time="09:30")
+    assert (await next_moments(sessions))[USER] == EPOCH
+    # a chat that blocked the bot: its due subscription is switched off by the next tick,
+    # and worked out again when the chat talks to the bot again
+    async with sessions.begin() as session:
+        await chats.deactivate_chat(session, USER, "blocked")
+    assert await push_tick(sessions, settings, morning + dt.timedelta(hours=3)) == 0
+    assert (await next_moments(sessions))[USER] is None
+    async with sessions.begin() as session:
+        await chats.ensure_chat(session, USER, "private", "back", "ko")
+    assert (await next_moments(sessions))[USER] == EPOCH
+    # the 9th reached it already that morning: never twice, and the next is the 10th's
+    assert await push_tick(sessions, settings, at(SEOUL, 2025, 5, 9, 9, 30, 5)) == 0
+    assert (await next_moments(sessions))[USER] == at(SEOUL, 2025, 5, 10, 9, 30)
+    assert await deliveries(sessions) == [
+        (f"push:2025-05-08:{USER}:0", "pending"),
+        (f"push:2025-05-08:{USER_NY}:0", "pending"),
+        (f"push:2025-05-09:{USER}:0", "pending"),
     ]
 
 
@@ -495,6 +554,7 @@ async def test_the_push_ranks_by_the_votes_read_just_before_it(
             assert await push_tick(sessions, settings, now, refresh=refresh) == 0
     assert refreshed == [DAY]
     async with sessions() as session:
-        [parts] = (await session.scalars(select(Delivery.parts))).all()
+        keys = (await session.scalars(select(Delivery.dedupe_key))).all()
+        [parts] = (await outbox.queued_parts(session, keys)).values()
     assert "Late riser" in parts[0] and "Early favourite" not in parts[0]
     assert "👍 300" in parts[0]

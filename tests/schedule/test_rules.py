@@ -6,13 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from digestbot.clock import EPOCH
 from digestbot.config import load_settings
 from digestbot.schedule.leader import scheduler_lock_key
 from digestbot.schedule.rules import (
     catchup_window,
     day_incomplete,
     digest_day_for,
+    first_push_after,
     ingest_day_due,
+    plan_push,
     push_date_due,
 )
 from tests.support.times import DAY, H12, KIRITIMATI, NEW_YORK, SEOUL, UTC, at
@@ -100,3 +103,37 @@ def test_a_hugging_face_day_read_before_it_ended_is_incomplete_once_it_has() -> 
     assert not day_incomplete(after, day, after)  # read after it ended: complete
     assert day_incomplete(during.replace(tzinfo=None), day, after)  # SQLite's naive UTC
     assert not day_incomplete(None, day, after)  # never read from Hugging Face
+
+
+def test_the_next_push_moment_is_the_following_local_time_across_a_dst_change() -> None:
+    eight = dt.time(8, 0)
+    after = at(SEOUL, 2025, 5, 9, 8, 0)
+    assert first_push_after(eight, SEOUL, after) == at(SEOUL, 2025, 5, 10, 8, 0)
+    assert first_push_after(eight, SEOUL, after, inclusive=True) == after
+    assert first_push_after(eight, SEOUL, at(SEOUL, 2025, 5, 9, 7, 59)) == after
+    # New York springs forward on 2025-03-09: 08:00 local is 13:00 UTC before, 12:00 after
+    ny = first_push_after(eight, NEW_YORK, at(NEW_YORK, 2025, 3, 8, 9, 0))
+    assert ny == at(UTC, 2025, 3, 9, 12, 0)
+    assert first_push_after(eight, NEW_YORK, ny) == at(UTC, 2025, 3, 10, 12, 0)
+
+
+def test_a_stored_moment_is_due_once_it_has_come_and_worked_out_again_when_stale() -> None:
+    eight = dt.time(8, 0)
+    moment = at(SEOUL, 2025, 5, 9, 8, 0)
+    # not yet: the moment stays as stored
+    assert plan_push(moment, eight, SEOUL, at(SEOUL, 2025, 5, 9, 7, 0), H12) == (None, moment)
+    # come: due for its local date, up to the end of the window
+    assert plan_push(moment, eight, SEOUL, at(SEOUL, 2025, 5, 9, 20, 0), H12) == (DAY, moment)
+    # past the window: the next moment, not due yet
+    late = at(SEOUL, 2025, 5, 9, 20, 1)
+    assert plan_push(moment, eight, SEOUL, late, H12) == (None, at(SEOUL, 2025, 5, 10, 8, 0))
+    # EPOCH (a new subscription, a changed time): as if it had always been scheduled
+    assert plan_push(EPOCH, eight, SEOUL, at(SEOUL, 2025, 5, 9, 9, 0), H12) == (DAY, moment)
+    two_days_down = at(SEOUL, 2025, 5, 11, 9, 0)
+    assert plan_push(moment, eight, SEOUL, two_days_down, H12) == (
+        dt.date(2025, 5, 11),
+        at(SEOUL, 2025, 5, 11, 8, 0),
+    )
+    # SQLite hands the stored moment back naive (UTC)
+    naive = moment.astimezone(UTC).replace(tzinfo=None)
+    assert plan_push(naive, eight, SEOUL, at(SEOUL, 2025, 5, 9, 9, 0), H12) == (DAY, moment)
