@@ -27,6 +27,7 @@ from digestbot.present.args import BadCommandArgument
 from digestbot.present.html import render_argument_error
 from digestbot.services.resources import Resources
 from digestbot.services.subscriptions import chat_language
+from digestbot.services.throttle import UserThrottle
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ class BotData:
     exit_stack: AsyncExitStack | None = None
     searches: QueryMemory = field(default_factory=QueryMemory)
     pending: PendingActions = field(default_factory=PendingActions)
+    throttle: UserThrottle | None = None  # per-user flood control (``bot.throttle``)
+    last_update_at: float | None = None  # time.monotonic() of the newest update (health)
 
     @property
     def settings(self) -> Settings:
