@@ -34,12 +34,14 @@ from telegram.ext import (
 from digestbot.bot import admin, callbacks, commands, inline, runtime, settings_menu, throttle
 from digestbot.bot.context import CONTEXT_TYPES, BotApp
 from digestbot.bot.error_handler import on_error
+from digestbot.bot.health import process_state
 from digestbot.config import LANGUAGES, Language, Settings
 from digestbot.delivery.telegram_errors import initialize_safely
 from digestbot.errors import ConfigError
 from digestbot.logs import hide_token
 from digestbot.present.callbacks import NOOP_PATTERN, PATTERNS, Prefix
 from digestbot.present.i18n import COMMANDS, t
+from digestbot.services.monitor import Monitor
 from digestbot.services.resources import open_resources
 from digestbot.services.throttle import UserThrottle
 
@@ -136,6 +138,11 @@ async def _post_init(app: BotApp) -> None:
     await set_commands(app)
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is required"
     data.runtime = await runtime.start_runtime(app.bot, app.job_queue, res)
+    if data.settings.metrics_port:
+        # stopped in post_shutdown, before the resources it reads are closed
+        data.monitor = Monitor(data.settings, res.sessions, lambda: process_state(app))
+        await data.monitor.start()
+        stack.push_async_callback(data.monitor.stop)
     log.info("bot @%s ready", app.bot.username)
 
 

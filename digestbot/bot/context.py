@@ -25,6 +25,7 @@ from digestbot.bot.runtime import Runtime
 from digestbot.config import Settings
 from digestbot.present.args import BadCommandArgument
 from digestbot.present.html import render_argument_error
+from digestbot.services.monitor import Monitor
 from digestbot.services.resources import Resources
 from digestbot.services.subscriptions import chat_language
 from digestbot.services.throttle import UserThrottle
@@ -45,6 +46,7 @@ class BotData:
     pending: PendingActions = field(default_factory=PendingActions)
     throttle: UserThrottle | None = None  # per-user flood control (``bot.throttle``)
     last_update_at: float | None = None  # time.monotonic() of the newest update (health)
+    monitor: Monitor | None = None  # /healthz and /metrics, when metrics_port is set
 
     @property
     def settings(self) -> Settings:

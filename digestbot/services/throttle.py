@@ -45,6 +45,7 @@ class UserThrottle:
         self.max_users = max(1, max_users)
         self.clock = clock
         self._buckets: OrderedDict[int, _Bucket] = OrderedDict()
+        self.refused = 0  # requests refused so far (for /metrics)
         # a bucket left alone this long is full again
         self._full_after = burst * refill_seconds
 
@@ -75,6 +76,7 @@ class UserThrottle:
         if bucket.tokens >= 1:
             bucket.tokens -= 1
             return Verdict.ALLOW
+        self.refused += 1
         if bucket.warned:
             return Verdict.DROP
         bucket.warned = True
