@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,7 +22,6 @@ import tornado.web
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tornado.httpserver import HTTPServer
-from tornado.netutil import bind_sockets
 
 from digestbot.config import Settings
 from digestbot.errors import ConfigError
@@ -69,14 +69,15 @@ class Monitor:
         )
         listen = self.settings.metrics_listen
         try:
-            sockets = bind_sockets(chosen, listen)
+            sock = _bind(listen, chosen)
         except OSError as exc:
+            reason = exc.strerror or str(exc)
             raise ConfigError(
-                "DIGESTBOT_METRICS_PORT", f"cannot listen on {listen}:{chosen} ({exc.strerror})"
+                "DIGESTBOT_METRICS_PORT", f"cannot listen on {listen}:{chosen} ({reason})"
             ) from None
         self._server = HTTPServer(app, xheaders=False)
-        self._server.add_sockets(sockets)
-        self.port = int(sockets[0].getsockname()[1])
+        self._server.add_sockets([sock])
+        self.port = int(sock.getsockname()[1])
         log.info(
             "serving /healthz and /metrics on http://%s:%s", self.settings.metrics_listen, self.port
         )
@@ -87,6 +88,24 @@ class Monitor:
         if server is not None:
             server.stop()
             await server.close_all_connections()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening, non-blocking socket on ``host:port`` (the first address it resolves
+    to); closed again when binding fails (tornado's ``bind_sockets`` leaks it then)."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _log_request(handler: tornado.web.RequestHandler) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from digestbot.delivery.client import make_bot
 from digestbot.delivery.engine import DeliveryEngine, EngineStats
 from digestbot.delivery.enqueue import enqueue_push
 from digestbot.digest.sources.archive import HttpSource
+from digestbot.errors import ConfigError
 from digestbot.services.health import (
     ProcessState,
     SchedulerState,
@@ -31,7 +33,7 @@ from digestbot.services.health import (
 )
 from digestbot.services.ingest import Sources, ingest_day
 from digestbot.services.metrics import DigestbotCollector
-from digestbot.services.monitor import Monitor
+from digestbot.services.monitor import Monitor, serving
 from digestbot.store.db import create_engine, session_factory
 from tests.conftest import DIGESTS, FAST_LIMITS
 from tests.delivery.conftest import add_subscribers
@@ -285,3 +287,23 @@ def test_updates_check_in_webhook_mode_may_require_a_recent_update() -> None:
     assert check_updates(stopped, webhook_silence=0).detail == (
         "polling stopped; last update 30 s ago"
     )
+
+
+async def test_served_only_when_a_port_is_set_and_a_busy_port_is_one_line(
+    settings: Settings, sessions: Sessions
+) -> None:
+    state = ProcessState(role="deliver", engine=EngineStats())
+    async with serving(settings, sessions, lambda: state) as off:
+        assert off is None  # metrics_port unset: nothing listens
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        port = int(probe_socket.getsockname()[1])
+    on = settings.model_copy(update={"metrics_port": port})
+    async with serving(on, sessions, lambda: state) as monitor, httpx.AsyncClient() as client:
+        assert monitor is not None and monitor.port == port
+        assert (await client.get(f"http://127.0.0.1:{port}/livez")).status_code == 200
+        with pytest.raises(ConfigError, match=f"DIGESTBOT_METRICS_PORT.*127.0.0.1:{port}"):
+            await Monitor(on, sessions, lambda: state).start()
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get(f"http://127.0.0.1:{port}/livez")
