@@ -5,16 +5,18 @@ fills as it sends: ``digestbot.delivery.latency``).
 Two kinds of numbers, named apart in the README:
 
 * **cluster-wide**, read from the database (the same on every instance: aggregate them
-  with ``max``, not ``sum``): deliveries by kind and state (``pending`` is the queue
-  depth), ingest runs by outcome, each source's freshness, summaries written and
-  pending, active subscriptions;
+  with ``max``, not ``sum``): the outbox's live deliveries by state (``pending`` is the
+  queue depth; the finished ones are each engine's counters below: counting finished rows
+  would scan the whole outbox at every scrape), ingest runs by outcome, each source's
+  freshness, summaries written and pending, active subscriptions;
 * **this process**, from its delivery engine (``EngineStats``) and its bot: messages sent,
   429 answers, send latency, requests refused by the flood control, the update loop and
   the scheduler.
 
-``refresh()`` (async) reads the database into a snapshot; ``collect()`` (what
-``prometheus_client`` calls, synchronously) turns the snapshot and the process state
-into metric families. A database that does not answer gives ``digestbot_database_up 0``
+``refresh()`` (async) reads the database into a snapshot: the outbox's live numbers at
+every scrape, the rest (subscriptions, ingests, sources, summaries) at most once a
+minute. ``collect()`` (what ``prometheus_client`` calls, synchronously) turns the
+snapshot and the process state into metric families. A database that does not answer gives ``digestbot_database_up 0``
 and no database metrics, rather than a failed scrape."""
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -41,63 +44,95 @@ from digestbot.store.summaries import pending_summaries
 log = logging.getLogger(__name__)
 
 SCRAPE_DATABASE_TIMEOUT = 5.0
+LIVE_STATES = (m.DeliveryState.PENDING, m.DeliveryState.SENDING)
+ARCHIVE_REFRESH_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
 class SourceFreshness:
     name: str
-    last_success_age: float | None  # seconds
+    last_success_at: dt.datetime | None  # UTC
     newest_day: dt.date | None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
+class Outbox:
+    """The outbox's live numbers, read at every scrape (through the (state, due_at)
+    index: cheap however large the outbox grows)."""
+
+    deliveries: dict[str, int]  # live state → deliveries
+    due: int  # pending and due now
+
+
+@dataclass(frozen=True, slots=True)
+class Archive:
+    """Numbers that change by the minute, read at most every ``ARCHIVE_REFRESH_SECONDS``
+    (counting a million subscriptions takes a second or two)."""
+
+    ingest_runs: dict[str, int]  # status → runs
+    sources: list[SourceFreshness]
+    summaries_written: int
+    summary_requests_failed: int
+    summaries_pending: int
+    newest_day: dt.date | None
+    subscriptions_active: int
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The database's numbers at one scrape."""
 
-    deliveries: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, state)
-    ingest_runs: dict[str, int] = field(default_factory=dict)  # status → runs
-    sources: list[SourceFreshness] = field(default_factory=list)
-    summaries_written: int = 0
-    summary_requests_failed: int = 0
-    summaries_pending: int = 0
-    newest_day: dt.date | None = None
-    subscriptions_active: int = 0
+    outbox: Outbox
+    archive: Archive
 
 
-async def read_snapshot(session: AsyncSession, now: dt.datetime) -> Snapshot:
-    snap = Snapshot()
+async def read_outbox(session: AsyncSession, now: dt.datetime) -> Outbox:
+    # the live states only: counting the finished ones would scan the whole, ever-growing
+    # outbox at every scrape (each engine counts what it sent and failed instead)
+    live = m.Delivery.state.in_(LIVE_STATES)
     rows = await session.execute(
-        select(m.Delivery.kind, m.Delivery.state, func.count()).group_by(
-            m.Delivery.kind, m.Delivery.state
+        select(m.Delivery.state, func.count()).where(live).group_by(m.Delivery.state)
+    )
+    due = await session.scalar(
+        select(func.count()).where(
+            m.Delivery.state == m.DeliveryState.PENDING, m.Delivery.due_at <= now
         )
     )
-    snap.deliveries = {(kind, state): n for kind, state, n in rows.tuples()}
-    rows2 = await session.execute(
+    return Outbox({state: n for state, n in rows.tuples()}, int(due or 0))
+
+
+async def read_archive(session: AsyncSession) -> Archive:
+    runs = await session.execute(
         select(m.IngestRun.status, func.count()).group_by(m.IngestRun.status)
     )
-    snap.ingest_runs = {status: n for status, n in rows2.tuples()}
-    for status in await source_statuses(session):
-        success = as_utc(status.last_success_at) if status.last_success_at else None
-        age = (now - success).total_seconds() if success else None
-        snap.sources.append(SourceFreshness(status.name, age, status.newest_day))
-    rows3 = await session.execute(select(m.LlmUsage.ok, func.count()).group_by(m.LlmUsage.ok))
-    usage = {bool(ok): n for ok, n in rows3.tuples()}
-    snap.summaries_written = usage.get(True, 0)
-    snap.summary_requests_failed = usage.get(False, 0)
-    snap.newest_day = await newest_day(session)
-    if snap.newest_day is not None:
-        snap.summaries_pending = await pending_summaries(session, snap.newest_day)
-    reachable = m.Subscription.active.is_(True) & m.Chat.active.is_(True)
-    snap.subscriptions_active = int(
-        await session.scalar(
-            select(func.count())
-            .select_from(m.Subscription)
-            .join(m.Chat, m.Chat.id == m.Subscription.chat_id)
-            .where(reachable)
+    sources = [
+        SourceFreshness(
+            status.name,
+            as_utc(status.last_success_at) if status.last_success_at else None,
+            status.newest_day,
         )
-        or 0
+        for status in await source_statuses(session)
+    ]
+    usage_rows = await session.execute(select(m.LlmUsage.ok, func.count()).group_by(m.LlmUsage.ok))
+    usage = {bool(ok): n for ok, n in usage_rows.tuples()}
+    newest = await newest_day(session)
+    pending = await pending_summaries(session, newest) if newest is not None else 0
+    reachable = m.Subscription.active.is_(True) & m.Chat.active.is_(True)
+    subscriptions = await session.scalar(
+        select(func.count())
+        .select_from(m.Subscription)
+        .join(m.Chat, m.Chat.id == m.Subscription.chat_id)
+        .where(reachable)
     )
-    return snap
+    return Archive(
+        ingest_runs={status: n for status, n in runs.tuples()},
+        sources=sources,
+        summaries_written=usage.get(True, 0),
+        summary_requests_failed=usage.get(False, 0),
+        summaries_pending=pending,
+        newest_day=newest,
+        subscriptions_active=int(subscriptions or 0),
+    )
 
 
 def _day_timestamp(day: dt.date) -> float:
@@ -123,14 +158,21 @@ class DigestbotCollector(Collector):
 
     def _database(self, snap: Snapshot) -> Iterator[Metric]:
         deliveries = GaugeMetricFamily(
-            "digestbot_deliveries",
-            "Deliveries in the outbox by kind and state (state=pending: the queue depth)",
-            labels=["kind", "state"],
+            "digestbot_outbox_deliveries",
+            "Deliveries waiting (state=pending: the queue depth) or being sent (sending)",
+            labels=["state"],
         )
-        for kind in m.DeliveryKind:
-            for state in m.DeliveryState:
-                deliveries.add_metric([kind, state], snap.deliveries.get((kind, state), 0))
+        for state in LIVE_STATES:
+            deliveries.add_metric([state], snap.outbox.deliveries.get(state, 0))
         yield deliveries
+        yield GaugeMetricFamily(
+            "digestbot_outbox_due",
+            "Pending deliveries already due (the rest wait for a retry or a later time)",
+            value=snap.outbox.due,
+        )
+        yield from self._archive(snap.archive)
+
+    def _archive(self, snap: Archive) -> Iterator[Metric]:
         runs = CounterMetricFamily(
             "digestbot_ingest_runs", "Attempts to ingest a day, by outcome", labels=["outcome"]
         )
@@ -147,9 +189,10 @@ class DigestbotCollector(Collector):
             "The newest day each source had content for (Unix time of its midnight UTC)",
             labels=["source"],
         )
+        now = utcnow()
         for source in snap.sources:
-            if source.last_success_age is not None:
-                age.add_metric([source.name], source.last_success_age)
+            if source.last_success_at is not None:
+                age.add_metric([source.name], (now - source.last_success_at).total_seconds())
             if source.newest_day is not None:
                 newest.add_metric([source.name], _day_timestamp(source.newest_day))
         yield age
@@ -250,11 +293,18 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)
         self._lock = asyncio.Lock()
+        self._archive: Archive | None = None
+        self.archive_refresh = ARCHIVE_REFRESH_SECONDS
+        self._archive_at = 0.0
 
     async def refresh(self) -> None:
         try:
             async with asyncio.timeout(SCRAPE_DATABASE_TIMEOUT), self.sessions() as session:
-                self.collector.snapshot = await read_snapshot(session, utcnow())
+                outbox = await read_outbox(session, utcnow())
+                now = time.monotonic()
+                if self._archive is None or now - self._archive_at >= self.archive_refresh:
+                    self._archive, self._archive_at = await read_archive(session), now
+                self.collector.snapshot = Snapshot(outbox, self._archive)
         except Exception as exc:  # the scrape still answers, with database_up 0
             log.warning("metrics: the database did not answer (%s)", type(exc).__name__)
             self.collector.snapshot = None

@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from digestbot.cli.health import healthz_url, probe
 from digestbot.config import Settings
+from digestbot.delivery import outbox
 from digestbot.delivery.client import make_bot
 from digestbot.delivery.engine import DeliveryEngine, EngineStats
 from digestbot.delivery.enqueue import enqueue_push
+from digestbot.delivery.outbox import NewDelivery
 from digestbot.digest.sources.archive import HttpSource
 from digestbot.errors import ConfigError
 from digestbot.services.health import (
@@ -35,6 +37,7 @@ from digestbot.services.ingest import Sources, ingest_day
 from digestbot.services.metrics import DigestbotCollector
 from digestbot.services.monitor import Monitor, serving
 from digestbot.store.db import create_engine, session_factory
+from digestbot.store.models import DeliveryKind
 from tests.conftest import DIGESTS, FAST_LIMITS
 from tests.delivery.conftest import add_subscribers
 from tests.support.botapi import FakeBotAPI
@@ -135,10 +138,9 @@ async def test_a_scrape_after_an_ingest_and_a_push_shows_the_numbers(
     got = parse(answer.text)
 
     assert value(got, "digestbot_database_up") == 1
-    assert value(got, "digestbot_deliveries", kind="push", state="sent") == 3
-    assert value(got, "digestbot_deliveries", kind="push", state="failed") == 1
-    assert value(got, "digestbot_deliveries", kind="push", state="pending") == 1
-    assert value(got, "digestbot_deliveries", kind="repost", state="pending") == 0
+    assert value(got, "digestbot_outbox_deliveries", state="pending") == 1
+    assert value(got, "digestbot_outbox_deliveries", state="sending") == 0
+    assert value(got, "digestbot_outbox_due") == 1
     # the day's top 5 is two messages each
     assert value(got, "digestbot_messages_sent_total") == stats.messages_sent == 6
     assert value(got, "digestbot_deliveries_sent_total") == 3
@@ -163,6 +165,26 @@ async def test_a_scrape_after_an_ingest_and_a_push_shows_the_numbers(
     assert value(got, "digestbot_scheduler_leader") == 1
     assert value(got, "digestbot_push_tick_age_seconds") == 30
     assert value(got, "digestbot_updates_running") == 1
+
+
+async def test_the_outbox_is_read_at_every_scrape_the_rest_once_a_minute(
+    settings: Settings, sessions: Sessions
+) -> None:
+    monitor = Monitor(settings, sessions, lambda: ProcessState(role="deliver"))
+    first = parse((await monitor.metrics.render()).decode())
+    assert value(first, "digestbot_subscriptions_active") == 0
+    assert value(first, "digestbot_outbox_deliveries", state="pending") == 0
+    await add_subscribers(sessions, [21, 22])
+    async with sessions.begin() as session:
+        await outbox.add_deliveries(
+            session, [NewDelivery("x:1", DeliveryKind.BROADCAST, 21, 0, ["hello"])]
+        )
+    second = parse((await monitor.metrics.render()).decode())
+    assert value(second, "digestbot_outbox_deliveries", state="pending") == 1
+    assert value(second, "digestbot_subscriptions_active") == 0  # read under a minute ago
+    monitor.metrics.archive_refresh = 0.0
+    third = parse((await monitor.metrics.render()).decode())
+    assert value(third, "digestbot_subscriptions_active") == 2
 
 
 def test_every_engine_counter_reaches_the_scrape() -> None:
@@ -244,7 +266,7 @@ async def test_healthz_not_ready_when_the_database_is_gone(
     got = parse(metrics.text)
     assert value(got, "digestbot_database_up") == 0
     assert value(got, "digestbot_messages_sent_total") == 0
-    assert not any(name == "digestbot_deliveries" for name, _ in got)
+    assert not any(name == "digestbot_outbox_deliveries" for name, _ in got)
 
 
 async def test_the_healthcheck_command_probes_healthz(
