@@ -43,7 +43,7 @@ from digestbot.store.summaries import pending_summaries
 
 log = logging.getLogger(__name__)
 
-SCRAPE_DATABASE_TIMEOUT = 5.0
+SCRAPE_DATABASE_TIMEOUT = 8.0  # Prometheus' scrape_timeout is 10 s by default
 LIVE_STATES = (m.DeliveryState.PENDING, m.DeliveryState.SENDING)
 ARCHIVE_REFRESH_SECONDS = 60.0
 
