@@ -16,8 +16,8 @@ Two kinds of numbers, named apart in the README:
 ``refresh()`` (async) reads the database into a snapshot: the outbox's live numbers at
 every scrape, the rest (subscriptions, ingests, sources, summaries) at most once a
 minute. ``collect()`` (what ``prometheus_client`` calls, synchronously) turns the
-snapshot and the process state into metric families. A database that does not answer gives ``digestbot_database_up 0``
-and no database metrics, rather than a failed scrape."""
+snapshot and the process state into metric families. A database that does not answer
+gives ``digestbot_database_up 0`` and no database metrics, rather than a failed scrape."""
 
 from __future__ import annotations
 
