@@ -15,5 +15,16 @@ RUN pip install . && rm -rf digestbot && useradd --create-home --uid 1000 digest
 USER digestbot
 VOLUME ["/app/data"]
 
+# /healthz and /metrics on port 9100, on every interface of the container (Prometheus
+# scrapes it from outside; publish the port only where it should be reachable). Set
+# DIGESTBOT_METRICS_LISTEN=127.0.0.1 to keep it inside the container (the healthcheck
+# still works), never DIGESTBOT_METRICS_PORT= (the healthcheck would then fail).
+ENV DIGESTBOT_METRICS_PORT=9100 \
+    DIGESTBOT_METRICS_LISTEN=0.0.0.0
+EXPOSE 9100
+# python:3.11-slim has no curl: the CLI asks /healthz (exit 0 ready, 1 not ready)
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+    CMD ["digestbot", "healthcheck", "--timeout", "5"]
+
 # Migrate, then run the bot (long polling unless DIGESTBOT_WEBHOOK_URL is set).
 CMD ["sh", "-c", "digestbot db upgrade && exec digestbot run"]

@@ -28,6 +28,12 @@ def main() -> None:
             "--postgres",
             POSTGRES,
         ],
+        [
+            "benchmarks.monitor",
+            *(["--deliveries", "20000", "--subscriptions", "10000"] if quick else []),
+            "--postgres",
+            POSTGRES,
+        ],
     ]
     failed = False
     for args in runs:

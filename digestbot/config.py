@@ -25,6 +25,13 @@ from digestbot.errors import ConfigError
 from digestbot.packaged import default_config_file
 
 
+class LogFormat(StrEnum):
+    """How log lines look: plain text, or one JSON object a line."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
 class Language(StrEnum):
     """The UI languages: Korean (the default) and English."""
 
@@ -88,6 +95,18 @@ class Settings(BaseSettings):
     webhook_port: int = Field(8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
     log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.TEXT
+    # per-user flood control: a burst of throttle_burst commands, inline queries or button
+    # presses, then one more every throttle_refill_seconds; 0 = off. Admins are exempt.
+    throttle_burst: int = Field(8, ge=0, le=1000)
+    throttle_refill_seconds: float = Field(2.0, gt=0, le=3600)
+    throttle_max_users: int = Field(10_000, ge=1)
+    # /healthz and /metrics: off unless a port is set (None or 0 = off)
+    metrics_port: int | None = Field(None, ge=0, le=65535)
+    metrics_listen: str = "127.0.0.1"
+    # readiness in webhook mode: no update for this long = not ready (0 = not checked:
+    # a quiet bot receives nothing)
+    health_webhook_silence_minutes: float = Field(0, ge=0)
 
     @classmethod
     def settings_customise_sources(
@@ -110,6 +129,18 @@ class Settings(BaseSettings):
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _metrics_port(cls, value: Any) -> Any:
+        return None if value in ("", "0", 0) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.lower() in tuple(LogFormat):
+            return value.lower()
+        raise ValueError('expected "text" or "json"')
 
     @field_validator("push_time", "ingest_time", "ingest_cutoff")
     @classmethod

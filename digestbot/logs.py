@@ -1,4 +1,5 @@
-"""Logging: one line per event on stderr, and never the bot token.
+"""Logging: one line per event on stderr (plain text, or one JSON object a line when
+``DIGESTBOT_LOG_FORMAT=json``), and never the bot token nor the model's key.
 
 ``configure_logging(settings)`` is called once by every entry point; when a token is
 configured it is redacted from every record that reaches a handler. ``redact`` is the
@@ -8,8 +9,11 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
-from digestbot.config import Settings
+from pythonjsonlogger.json import JsonFormatter
+
+from digestbot.config import LogFormat, Settings
 
 
 def redact(text: str, token: str | None) -> str:
@@ -59,12 +63,47 @@ def hide_token(token: str) -> None:
             target.addFilter(RedactSecret(token))
 
 
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class JsonLines(JsonFormatter):
+    """One JSON object a line: ``time`` (ISO 8601, UTC), ``level``, ``logger``,
+    ``message``, and ``exc_info`` for a traceback (plus any ``extra`` fields). The
+    library formats tracebacks itself, past ``RedactSecret``'s cleaned copy, so every
+    secret is taken out of the finished line too."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__(
+            "%(levelname)s %(name)s %(message)s",
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp="time",
+            json_ensure_ascii=False,
+        )
+        self.secrets = list(secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        for secret in self.secrets:
+            line = redact(line, secret)
+        return line
+
+
+def log_handler(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
+    """The handler every entry point logs through (stderr by default): plain lines, or
+    JSON lines when ``log_format`` is "json"; the secrets redacted either way."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    secrets = settings.secrets()
+    if settings.log_format is LogFormat.JSON:
+        handler.setFormatter(JsonLines(secrets))
+    else:
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    for secret in secrets:
+        handler.addFilter(RedactSecret(secret))
+    return handler
+
+
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logging.basicConfig(level=settings.log_level.upper(), handlers=[log_handler(settings)])
     # httpx logs every request URL at INFO, and Bot API URLs carry the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -18,6 +18,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
+    InlineQueryResultsButton,
     InputTextMessageContent,
     ReplyKeyboardRemove,
     Update,
@@ -598,6 +599,13 @@ async def test_inline_answer_validation(server: FakeBotAPI, bot: Bot) -> None:
         await bot.answer_inline_query(query_id, [article("a", "<b>broken")])
     with pytest.raises(BadRequest, match="Result_id_invalid"):
         await bot.answer_inline_query(query_id, [article("i" * 65)])
+    with pytest.raises(BadRequest, match="Start_param_invalid"):
+        bad_start = InlineQueryResultsButton("t", start_parameter="no spaces")
+        await bot.answer_inline_query(query_id, [], button=bad_start)
+    with pytest.raises(BadRequest, match="Button_text_invalid"):
+        await bot.answer_inline_query(
+            query_id, [], button=InlineQueryResultsButton(" ", start_parameter="help")
+        )
     assert await bot.answer_inline_query(query_id, [article("i" * 64)], next_offset="o" * 64)
     assert server.inline_answers[query_id].next_offset == "o" * 64
     with pytest.raises(BadRequest, match="Query is too old"):

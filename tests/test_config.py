@@ -83,3 +83,15 @@ def test_a_malformed_token_is_refused_without_echoing_it(monkeypatch: pytest.Mon
 def test_a_missing_token_names_the_setting() -> None:
     with pytest.raises(ConfigError, match="DIGESTBOT_TOKEN: not set"):
         Settings().require_token()
+
+
+def test_metrics_port_is_off_unless_set_and_throttle_defaults() -> None:
+    assert load_settings().metrics_port is None
+    assert load_settings(metrics_port="").metrics_port is None
+    assert load_settings(metrics_port="0").metrics_port is None
+    assert load_settings(metrics_port="9100").metrics_port == 9100
+    settings = load_settings()
+    assert (settings.metrics_listen, settings.log_format) == ("127.0.0.1", "text")
+    assert (settings.throttle_burst, settings.throttle_refill_seconds) == (8, 2.0)
+    with pytest.raises(ConfigError, match="DIGESTBOT_METRICS_PORT"):
+        load_settings(metrics_port="70000")

@@ -13,11 +13,12 @@ import contextlib
 import logging
 import re
 import signal
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, LinkPreviewOptions
+from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
@@ -26,19 +27,23 @@ from telegram.ext import (
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from digestbot.bot import admin, callbacks, commands, inline, runtime, settings_menu
+from digestbot.bot import admin, callbacks, commands, inline, runtime, settings_menu, throttle
 from digestbot.bot.context import CONTEXT_TYPES, BotApp
 from digestbot.bot.error_handler import on_error
+from digestbot.bot.health import process_state
 from digestbot.config import LANGUAGES, Language, Settings
 from digestbot.delivery.telegram_errors import initialize_safely
 from digestbot.errors import ConfigError
 from digestbot.logs import hide_token
 from digestbot.present.callbacks import NOOP_PATTERN, PATTERNS, Prefix
 from digestbot.present.i18n import COMMANDS, t
+from digestbot.services.monitor import Monitor
 from digestbot.services.resources import open_resources
+from digestbot.services.throttle import UserThrottle
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +76,24 @@ def build_application(settings: Settings) -> BotApp:
         .build()
     )
     app.bot_data.settings_ = settings
+    app.bot_data.throttle = UserThrottle(
+        settings.throttle_burst,
+        settings.throttle_refill_seconds,
+        max_users=settings.throttle_max_users,
+        clock=time.monotonic,
+    )
     _register(app)
     return app
 
 
+# the groups that see every update before the handlers (group 0): the first notes its
+# arrival, the second stops a flooding user's update there
+NOTE_GROUP, THROTTLE_GROUP = -20, -10
+
+
 def _register(app: BotApp) -> None:
+    app.add_handler(TypeHandler(Update, throttle.note_update), group=NOTE_GROUP)
+    app.add_handler(TypeHandler(Update, throttle.throttle_update), group=THROTTLE_GROUP)
     only_messages = filters.UpdateType.MESSAGE
     # a channel subscribes too: its commands arrive as channel posts, written by the
     # channel itself (only its administrators can post). Admin commands need a user.
@@ -120,6 +138,11 @@ async def _post_init(app: BotApp) -> None:
     await set_commands(app)
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is required"
     data.runtime = await runtime.start_runtime(app.bot, app.job_queue, res)
+    if data.settings.metrics_port:
+        # stopped in post_shutdown, before the resources it reads are closed
+        data.monitor = Monitor(data.settings, res.sessions, lambda: process_state(app))
+        await data.monitor.start()
+        stack.push_async_callback(data.monitor.stop)
     log.info("bot @%s ready", app.bot.username)
 
 

@@ -25,8 +25,10 @@ from digestbot.bot.runtime import Runtime
 from digestbot.config import Settings
 from digestbot.present.args import BadCommandArgument
 from digestbot.present.html import render_argument_error
+from digestbot.services.monitor import Monitor
 from digestbot.services.resources import Resources
 from digestbot.services.subscriptions import chat_language
+from digestbot.services.throttle import UserThrottle
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,9 @@ class BotData:
     exit_stack: AsyncExitStack | None = None
     searches: QueryMemory = field(default_factory=QueryMemory)
     pending: PendingActions = field(default_factory=PendingActions)
+    throttle: UserThrottle | None = None  # per-user flood control (``bot.throttle``)
+    last_update_at: float | None = None  # time.monotonic() of the newest update (health)
+    monitor: Monitor | None = None  # /healthz and /metrics, when metrics_port is set
 
     @property
     def settings(self) -> Settings:

@@ -21,6 +21,7 @@ import contextlib
 import datetime as dt
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,6 +107,10 @@ class Runtime:
     engine_task: asyncio.Task[None] | None = None
     jobs_installed: bool = False
     engine_restarts: int = 0
+    # time.monotonic() of the last push tick that finished, and of taking the scheduler
+    # lock (for /healthz: digestbot.bot.health)
+    last_tick_at: float | None = None
+    leading_since: float | None = None
 
 
 async def tell_admins(bot: Bot, settings: Settings, text: str) -> None:
@@ -152,6 +157,7 @@ async def _push_job(context: JobContext) -> None:
     queued = await push_tick(
         runtime.sessions, runtime.settings, now, channels=channels, refresh=refresh
     )
+    runtime.last_tick_at = time.monotonic()
     if queued:
         runtime.engine.notify()
 
@@ -200,6 +206,7 @@ async def leadership_tick(runtime: Runtime, job_queue: JobQueue[Any]) -> bool:
     if not runtime.jobs_installed and await runtime.lock.try_acquire():
         install_jobs(job_queue, runtime)
         runtime.jobs_installed = True
+        runtime.leading_since = time.monotonic()
         log.info("scheduler: this instance now runs the scheduled jobs")
     return runtime.jobs_installed
 

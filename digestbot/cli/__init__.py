@@ -4,9 +4,9 @@ on the Typer app of ``digestbot.cli.app`` when their modules are imported, here.
 
 from __future__ import annotations
 
-from digestbot.cli import answers, archive, ops
+from digestbot.cli import answers, archive, health, ops
 from digestbot.cli.app import main
 
 __all__ = ["main"]
 
-_COMMANDS = (answers, archive, ops)
+_COMMANDS = (answers, archive, health, ops)

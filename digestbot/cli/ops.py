@@ -38,7 +38,9 @@ from digestbot.present import args
 from digestbot.present.plain import html_to_text
 from digestbot.present.stats import render_stats
 from digestbot.services import admin as admin_ops
+from digestbot.services.health import ProcessState
 from digestbot.services.ingest import ensure_samples
+from digestbot.services.monitor import serving
 from digestbot.services.resources import Resources
 
 log = logging.getLogger(__name__)
@@ -86,18 +88,20 @@ async def run_delivery(
     bot = make_bot(settings)
     async with bot:
         engine = DeliveryEngine(bot, sessions, settings, instance=instance)
-        if until_idle:
-            return await engine.run_until_idle()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        try:
-            await engine.run(stop)
-        finally:
+        # /healthz and /metrics when DIGESTBOT_METRICS_PORT is set
+        async with serving(settings, sessions, lambda: ProcessState("deliver", engine.stats)):
+            if until_idle:
+                return await engine.run_until_idle()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
-        return engine.stats
+                loop.add_signal_handler(sig, stop.set)
+            try:
+                await engine.run(stop)
+            finally:
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(sig)
+            return engine.stats
 
 
 @app.command()

@@ -32,6 +32,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -40,6 +41,7 @@ from telegram.error import TelegramError
 from digestbot.clock import backoff_delay, utcnow
 from digestbot.config import Settings
 from digestbot.delivery import outbox
+from digestbot.delivery.latency import send_histogram
 from digestbot.delivery.outbox import Claimed
 from digestbot.delivery.ratelimit import Clock, RateLimiter, RateLimits
 from digestbot.delivery.telegram_errors import Action, Outcome, classify
@@ -94,6 +96,7 @@ class EngineStats:
     uncertain: int = 0
     loop_errors: int = 0  # database (or other) errors the running engine outlived
     alerts: list[AdminAlert] = field(default_factory=list)
+    send_seconds: Histogram = field(default_factory=send_histogram)  # accepted sends
 
 
 class DeliveryEngine:
@@ -339,6 +342,7 @@ class DeliveryEngine:
                 # may have filled the global window (slow answers free slots in bunches)
                 await self._keep_window()
                 sent_at = self.limiter.mark_sent(d.chat_id)
+                started = time.perf_counter()
                 try:
                     await self.bot.send_message(
                         chat_id=d.chat_id,
@@ -350,6 +354,7 @@ class DeliveryEngine:
                 except TelegramError as exc:
                     outcome = classify(exc)
                 else:
+                    self.stats.send_seconds.observe(time.perf_counter() - started)
                     self.limiter.record_success(d.chat_id)
                     d.parts_sent += 1
                     done = d.parts_sent == len(d.parts)

@@ -154,6 +154,7 @@ _KO: dict[str, str] = {
     ),
     "error.internal": "죄송합니다. 처리 중 오류가 났습니다. 잠시 후 다시 시도해 주세요.",
     "error.example": "예: {example}",
+    "error.slow_down": "잠시만요, 요청이 너무 많습니다. 몇 초 뒤에 다시 보내 주세요.",
     # argument errors (BadCommandArgument keys)
     "arg.bad_date": "{value}은(는) 날짜가 아닙니다. YYYY-MM-DD, week, month 중 하나를 쓰세요.",
     "arg.bad_count": "{value}: 편수는 {low}에서 {high} 사이의 숫자여야 합니다.",
@@ -296,6 +297,7 @@ _EN: dict[str, str] = {
     "error.unknown_command": "Unknown command; /help lists them all. Example: {example}",
     "error.internal": "Sorry, something went wrong. Please try again in a moment.",
     "error.example": "Example: {example}",
+    "error.slow_down": "Slow down, please: too many requests. Try again in a few seconds.",
     "arg.bad_date": "{value} is not a date: use YYYY-MM-DD, week or month.",
     "arg.bad_count": "{value}: the number of papers must be between {low} and {high}.",
     "arg.too_many": "Too many arguments: {value}",

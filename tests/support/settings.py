@@ -13,7 +13,7 @@ from tests.support.botapi import TOKEN, FakeBotAPI
 def settings_for(server: FakeBotAPI, db_url: str, **overrides: Any) -> Settings:
     """Settings for a bot talking to ``server`` and storing in ``db_url``; the bundled
     samples as the digest source, no Hugging Face, no model; Korean, Asia/Seoul,
-    08:00, no webhook."""
+    08:00, no webhook, no flood control."""
     values: dict[str, Any] = {
         "token": TOKEN,
         "api_url": server.url,
@@ -25,6 +25,9 @@ def settings_for(server: FakeBotAPI, db_url: str, **overrides: Any) -> Settings:
         "webhook_url": "",
         "hf_api_url": "",
         "llm_base_url": "",
+        # flood control off: tests send faster than people (tests/bot/test_throttle.py
+        # turns it on)
+        "throttle_burst": 0,
     }
     values.update(overrides)
     return load_settings(**values)

@@ -15,7 +15,7 @@ from tests.support.botapi.errors import bad, not_modelled
 from tests.support.botapi.wire import JSONDict
 
 # the types of the fields of the modelled methods (form values all arrive as text)
-_JSON_FIELDS = frozenset({"reply_markup", "results", "commands", "link_preview_options"})
+_JSON_FIELDS = frozenset({"reply_markup", "results", "commands", "link_preview_options", "button"})
 _INT_FIELDS = frozenset(
     {
         "chat_id",

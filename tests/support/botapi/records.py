@@ -55,6 +55,7 @@ class InlineAnswer:
     next_offset: str | None
     cache_time: int | None
     at: float
+    button: JSONDict | None = None  # InlineQueryResultsButton, when one was sent
 
 
 class Violation(NamedTuple):

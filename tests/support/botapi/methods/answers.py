@@ -3,6 +3,7 @@ are modelled for the one type the bot sends, ``article``."""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -67,6 +68,7 @@ def answer_inline_query(state: State, params: JSONDict) -> bool:
     seen: set[str] = set()
     for result in results:
         _check_result(result, seen)
+    button = _results_button(params)
     if query_id not in state.queries.inline:
         raise bad(_EXPIRED)
     state.queries.inline.discard(query_id)
@@ -76,9 +78,31 @@ def answer_inline_query(state: State, params: JSONDict) -> bool:
         next_offset=next_offset,
         cache_time=opt_int(params, "cache_time"),
         at=time.monotonic(),
+        button=button,
     )
     state.records.add_inline_answer(answer)
     return True
+
+
+_START_PARAMETER = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _results_button(params: JSONDict) -> JSONDict | None:
+    """``button`` (InlineQueryResultsButton): a text and a /start parameter (a web app
+    button is not modelled)."""
+    if "button" not in params:
+        return None
+    button = json_field(params, "button", "can't parse inline query results button")
+    if not isinstance(button, dict) or not isinstance(button.get("text"), str):
+        raise bad("can't parse inline query results button")
+    if not button["text"].strip():
+        raise bad("BUTTON_TEXT_INVALID")
+    if "web_app" in button:
+        raise not_modelled("a web app button above inline results")
+    start = button.get("start_parameter")
+    if not isinstance(start, str) or not _START_PARAMETER.fullmatch(start):
+        raise bad("START_PARAM_INVALID")
+    return button
 
 
 def _check_result(result: Any, seen: set[str]) -> None:
@@ -137,7 +161,9 @@ METHODS = (
     ),
     Method(
         "answerInlineQuery",
-        frozenset({"inline_query_id", "results", "next_offset", "cache_time"}),
+        frozenset(
+            {"inline_query_id", "results", "next_offset", "cache_time", "is_personal", "button"}
+        ),
         answer_inline_query,
     ),
 )
