@@ -23,19 +23,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from digestbot.config import Language
 from digestbot.delivery.outbox import (
     NewDelivery,
+    Part,
     add_deliveries,
     chunked,
     existing_keys,
     target_key,
 )
-from digestbot.present.html import esc, render_digest_messages
+from digestbot.present.html import esc
+from digestbot.present.push import render_push
 from digestbot.present.split import pack_blocks
 from digestbot.store.archive import PaperView, day_papers
 from digestbot.store.models import Chat, DeliveryKind, Subscription
 
-# (day, papers shown, sections, language, papers that day) -> HTML messages of at most
-# 4096 characters; the last argument lets the header say "top 5 of 40", as /today does
-Renderer = Callable[[dt.date, Sequence[PaperView], Sequence[str], str, int], list[str]]
+# (day, papers shown, the target's cut, papers that day) -> messages of at most 4096
+# characters with their buttons; the last argument lets the header say "top 5 of 40"
+Renderer = Callable[[dt.date, Sequence[PaperView], "Target", int], list[Part]]
 
 
 def push_key(day: dt.date, chat_id: int, thread_id: int = 0) -> str:
@@ -55,9 +57,18 @@ def new_request_id() -> str:
 
 
 def default_renderer(
-    day: dt.date, papers: Sequence[PaperView], sections: Sequence[str], lang: str, total: int
-) -> list[str]:
-    return render_digest_messages(day, papers, sections=sections, lang=lang, total=total)
+    day: dt.date, papers: Sequence[PaperView], target: Target, total: int
+) -> list[Part]:
+    """The compact push (``present.push``), or every section in full when the target
+    asked for it."""
+    return render_push(
+        day,
+        papers,
+        sections=target.sections,
+        lang=target.language,
+        total=total,
+        full=target.full_sections,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +80,7 @@ class Target:
     top_n: int = 5
     sections: tuple[str, ...] = ()
     language: str = Language.KO
+    full_sections: bool = False  # every section in full (several messages), not compact
 
 
 async def subscription_targets(
@@ -96,7 +108,14 @@ async def subscription_targets(
     targets: list[Target] = []
     for statement in statements:
         targets += [
-            Target(s.chat_id, s.thread_id, s.top_n, tuple(s.sections or ()), language)
+            Target(
+                s.chat_id,
+                s.thread_id,
+                s.top_n,
+                tuple(s.sections or ()),
+                language,
+                s.full_sections,
+            )
             for s, language in (await session.execute(statement)).tuples()
         ]
     return targets
@@ -121,16 +140,14 @@ async def enqueue_digest(
         return 0
     keyed = {key(t): t for t in targets}
     done = await existing_keys(session, keyed)
-    cache: dict[tuple[int, tuple[str, ...], str], list[str]] = {}
+    cache: dict[tuple[int, tuple[str, ...], str, bool], list[Part]] = {}
     items: list[NewDelivery] = []
     for dedupe_key, target in keyed.items():
         if dedupe_key in done:
             continue
-        cut = (target.top_n, target.sections, target.language)
+        cut = (target.top_n, target.sections, target.language, target.full_sections)
         if cut not in cache:
-            cache[cut] = render(
-                day, papers[: target.top_n], target.sections, target.language, total
-            )
+            cache[cut] = render(day, papers[: target.top_n], target, total)
         items.append(
             NewDelivery(dedupe_key, kind, target.chat_id, target.thread_id, cache[cut], day=day)
         )

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from digestbot.clock import as_utc, utcnow
+from digestbot.present.push import PushMessage
 from digestbot.store import chats
 from digestbot.store.db import upsert_insert
 from digestbot.store.models import Delivery, DeliveryKind, DeliveryState
@@ -34,6 +35,14 @@ _INSERT_CHUNK = 500
 ID_CHUNK = 500
 
 T = TypeVar("T")
+
+# A stored part: its text, inline buttons and link preview (``PushMessage.to_json``: a
+# bare string when it is only text, as every part stored before buttons existed).
+Part = PushMessage
+
+
+def part_of(part: str | Part) -> Part:
+    return part if isinstance(part, Part) else Part(part)
 
 
 def chunked(items: Sequence[T], size: int = ID_CHUNK) -> Iterator[Sequence[T]]:
@@ -57,7 +66,7 @@ class NewDelivery:
     kind: DeliveryKind
     chat_id: int
     thread_id: int
-    parts: Sequence[str]
+    parts: Sequence[str | Part]
     day: dt.date | None = None
     due_at: dt.datetime | None = None
 
@@ -71,7 +80,7 @@ class Claimed:
     kind: str
     chat_id: int
     thread_id: int
-    parts: list[str]
+    parts: list[Part]
     parts_sent: int
     attempts: int
 
@@ -102,7 +111,7 @@ async def add_deliveries(
                 "chat_id": d.chat_id,
                 "thread_id": d.thread_id,
                 "day": d.day,
-                "parts": list(d.parts),
+                "parts": [part_of(p).to_json() for p in d.parts],
                 "parts_sent": 0,
                 "state": DeliveryState.PENDING,
                 "attempts": 0,
@@ -182,7 +191,7 @@ async def claim_due(
             r.kind,
             r.chat_id,
             r.thread_id,
-            list(r.parts),
+            [Part.from_json(p) for p in r.parts],
             r.parts_sent,
             r.attempts,
         )

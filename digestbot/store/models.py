@@ -227,8 +227,25 @@ class Subscription(Base):
     top_n: Mapped[int] = mapped_column(Integer, default=5)
     # section names the push shows; empty = every section
     sections: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # the push shows every section in full (several messages) instead of the compact one
+    full_sections: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Bookmark(Base):
+    """A paper a Telegram user saved (🔖): per user, whatever chat they pressed it in."""
+
+    __tablename__ = "bookmarks"
+    __table_args__ = (
+        UniqueConstraint("user_id", "paper_id", name="uq_bookmarks_user_paper"),
+        Index("ix_bookmarks_user_created", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 # --------------------------------------------------------------------------- outbox
@@ -254,7 +271,9 @@ class Delivery(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     thread_id: Mapped[int] = mapped_column(Integer, default=0)
     day: Mapped[dt.date | None] = mapped_column(Date)
-    parts: Mapped[list[str]] = mapped_column(JSON)  # rendered HTML messages, in order
+    # rendered messages, in order: HTML text, or {"text", "buttons", "preview_url"}
+    # (delivery.outbox.Part)
+    parts: Mapped[list[Any]] = mapped_column(JSON)
     parts_sent: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -13,7 +13,7 @@ from digestbot.delivery.enqueue import (
     push_key,
     repost_key,
 )
-from digestbot.delivery.outbox import NewDelivery
+from digestbot.delivery.outbox import NewDelivery, Part
 from digestbot.schedule.leader import LeaderLock, lock_key, scheduler_leadership
 from digestbot.store.models import Chat, Delivery, DeliveryKind, Subscription
 from tests.delivery.conftest import DAY, add_subscribers, store_sample_digest
@@ -67,11 +67,12 @@ async def test_push_reaches_each_active_subscription_once_however_often_queued(
     full = by_key["push:2025-05-09:11:0"]
     topic = by_key["push:2025-05-09:-100500:77"]
     assert topic.thread_id == 77
-    text = "\n".join(full.parts)
+    text = "\n".join(Part.from_json(p).text for p in full.parts)
     # titles are HTML-escaped; top_n=5 shows all 3 papers, the topic's top_n=1 only one
     assert "Paper number 3 &lt;b&gt;bold&lt;/b&gt;" in text
-    assert "Paper number 1" in "\n".join(topic.parts)
-    assert "Paper number 2" not in "\n".join(topic.parts)
+    topic_text = "\n".join(Part.from_json(p).text for p in topic.parts)
+    assert "Paper number 1" in topic_text
+    assert "Paper number 2" not in topic_text
     assert all(d.state == "pending" and d.parts_sent == 0 for d in rows)
 
 

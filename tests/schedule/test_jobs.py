@@ -23,6 +23,7 @@ from digestbot.bot.runtime import ChannelResolver, leadership_tick, supervise
 from digestbot.config import Settings, load_settings
 from digestbot.delivery.client import make_bot
 from digestbot.delivery.engine import DeliveryEngine
+from digestbot.delivery.outbox import Part
 from digestbot.digest.sources import make_source
 from digestbot.digest.sources.huggingface import HuggingFaceSource
 from digestbot.schedule.jobs import DailyIngest, push_tick
@@ -496,5 +497,6 @@ async def test_the_push_ranks_by_the_votes_read_just_before_it(
     assert refreshed == [DAY]
     async with sessions() as session:
         [parts] = (await session.scalars(select(Delivery.parts))).all()
-    assert "Late riser" in parts[0] and "Early favourite" not in parts[0]
-    assert "👍 300" in parts[0]
+    text = Part.from_json(parts[0]).text
+    assert "Late riser" in text and "Early favourite" not in text
+    assert "👍 300" in text
