@@ -187,7 +187,7 @@ def _record(
         message_id=data["message_id"],
         method=method,
         at=time.monotonic(),
-        plain_text=data.get("text", data.get("caption", "")),
+        plain_text=str(data.get("text", data.get("caption", ""))),
         entities=tuple(data.get("entities", ())),
         document=document,
     )
