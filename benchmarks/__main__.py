@@ -22,6 +22,7 @@ def main() -> None:
         ["benchmarks.search", *(["--quick"] if quick else [])],
         ["benchmarks.broadcast", *(["--subscribers", "300"] if quick else [])],
         ["benchmarks.summaries", *(["--papers", "10"] if quick else [])],
+        ["benchmarks.push_size", *(["--quick"] if quick else [])],
     ]
     failed = False
     for args in runs:

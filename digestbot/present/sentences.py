@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["first_sentences", "split_sentences"]
+__all__ = ["split_sentences"]
 
 # the end of a sentence: the mark, what closes with it, then a space (or the end)
 _END = re.compile(r"[.!?…。]+[\"'”’)\]」』]*(?=\s|$)")
@@ -73,18 +73,3 @@ def split_sentences(text: str) -> list[str]:
         if rest:
             sentences.append(rest)
     return sentences
-
-
-def first_sentences(text: str, limit: int) -> tuple[str, bool]:
-    """The longest run of whole first sentences of at most ``limit`` characters (empty
-    when even the first is longer), and whether anything was left out."""
-    sentences = split_sentences(text)
-    taken: list[str] = []
-    size = 0
-    for sentence in sentences:
-        extra = len(sentence) + (1 if taken else 0)
-        if size + extra > limit:
-            break
-        taken.append(sentence)
-        size += extra
-    return " ".join(taken), len(taken) < len(sentences)

@@ -5,10 +5,10 @@ The terms (pure, :func:`candidate_terms`): the paper's Latin words — the techn
 (``GRPO``, ``LoRA``, ``MoE``) the Korean summaries keep in English — weighted by how often
 the title (×3) and the sections use them, common English words left out. How distinctive
 each is, is asked of the index: the number of papers it matches (one cheap count per
-term). Terms found in no other paper, or in more than a tenth of the archive, say nothing
-about likeness; of the rest the rarest :data:`QUERY_TERMS` are ORed, and the matches are
-ranked by the backend's score, which weighs rare shared terms up (its IDF), the paper
-itself left out.
+term). Terms found in no other paper, or in more than a tenth of the archive (and more
+than :data:`COMMON_FLOOR` papers), say nothing about likeness; of the rest the rarest
+:data:`QUERY_TERMS` are ORed, and the matches are ranked by the backend's score, which
+weighs rare shared terms up (its IDF), the paper itself left out.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ __all__ = ["CANDIDATES", "QUERY_TERMS", "candidate_terms", "similar_papers"]
 CANDIDATES = 24  # terms whose frequency in the archive is asked
 QUERY_TERMS = 8  # the rarest of them that are searched for
 COMMON_SHARE = 0.1  # a term in more of the archive than this says nothing
+COMMON_FLOOR = 10  # …except in a small archive, where a tenth is only a few papers
 
 _STOPWORDS = frozenset(
     " ".join(
@@ -126,7 +127,7 @@ async def similar_papers(session: AsyncSession, paper: PaperView, limit: int = 8
         return SimilarResult(paper, (), ())
     sqlite = session.bind.dialect.name == "sqlite"
     total = await session.scalar(text("SELECT count(*) FROM search_docs"))
-    common = max(2, int((total or 0) * COMMON_SHARE))
+    common = max(COMMON_FLOOR, int((total or 0) * COMMON_SHARE))
     counted = []
     for i, word in enumerate(words):
         n = await (_matches_sqlite if sqlite else _matches_postgresql)(session, word)

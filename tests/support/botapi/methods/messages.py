@@ -203,9 +203,10 @@ _DOCUMENT_PARAMS = frozenset(
 METHODS = (
     Method("sendMessage", _TEXT_PARAMS | {"message_thread_id"}, send_message),
     Method("editMessageText", _TEXT_PARAMS | {"message_id"}, edit_message_text),
+    # python-telegram-bot sends its default parse_mode with every edit; Telegram ignores it
     Method(
         "editMessageReplyMarkup",
-        frozenset({"chat_id", "message_id", "reply_markup"}),
+        frozenset({"chat_id", "message_id", "reply_markup", "parse_mode"}),
         edit_message_reply_markup,
     ),
     Method("sendDocument", _DOCUMENT_PARAMS, send_document),
