@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from digestbot.search.engine import seqscan_off
 from digestbot.search.query import Query, Term, normalise, runs
 from digestbot.search.tokens import fts5_expression, tsquery_expression
 from digestbot.store.archive import PaperView, papers_by_ids
@@ -126,16 +128,19 @@ async def similar_papers(session: AsyncSession, paper: PaperView, limit: int = 8
     if own is None or not words:
         return SimilarResult(paper, (), ())
     sqlite = session.bind.dialect.name == "sqlite"
-    total = await session.scalar(text("SELECT count(*) FROM search_docs"))
-    common = max(COMMON_FLOOR, int((total or 0) * COMMON_SHARE))
-    counted = []
-    for i, word in enumerate(words):
-        n = await (_matches_sqlite if sqlite else _matches_postgresql)(session, word)
-        if 2 <= n <= common:  # in this paper and at least one other, and not everywhere
-            counted.append((n, i, word))
-    chosen = [word for _, _, word in sorted(counted)[:QUERY_TERMS]]
-    if not chosen:
-        return SimilarResult(paper, (), ())
-    ranked = await (_ranked_sqlite if sqlite else _ranked_postgresql)(session, chosen, own, limit)
+    # PostgreSQL: GIN lookups, never a scan testing every row's vector (see seqscan_off)
+    async with nullcontext() if sqlite else seqscan_off(session):
+        total = await session.scalar(text("SELECT count(*) FROM search_docs"))
+        common = max(COMMON_FLOOR, int((total or 0) * COMMON_SHARE))
+        counted = []
+        for i, word in enumerate(words):
+            n = await (_matches_sqlite if sqlite else _matches_postgresql)(session, word)
+            if 2 <= n <= common:  # in this paper and at least one other, not everywhere
+                counted.append((n, i, word))
+        chosen = [word for _, _, word in sorted(counted)[:QUERY_TERMS]]
+        if not chosen:
+            return SimilarResult(paper, (), ())
+        rank = _ranked_sqlite if sqlite else _ranked_postgresql
+        ranked = await rank(session, chosen, own, limit)
     found = await papers_by_ids(session, ranked, with_sections=False)
     return SimilarResult(paper, tuple(found), tuple(chosen))
