@@ -40,7 +40,7 @@ async def today_text(res: Resources, lang: str) -> str:
         answer = await answers.today(session, res.settings.top_n)
     if answer is None:
         return html_to_text(t(lang, "archive.empty"))
-    messages = render_push(answer.day, answer.papers, lang=lang, total=answer.total)
+    messages = render_push(answer.day, answer.papers, lang=lang, total=answer.total, buttons=False)
     return messages_to_text(m.text for m in messages)
 
 

@@ -203,26 +203,32 @@ def render_push(
     total: int | None = None,
     full: bool = False,
     limit: int = MESSAGE_LIMIT,
+    buttons: bool = True,
 ) -> list[PushMessage]:
     """``day``'s push: ``papers`` (the top N, in order), then ``followed`` under their
     own heading, showing the ``sections`` named (empty = all). ``total``: the papers that
-    day, for the header's "top 5 of 40". One message whenever the title lines fit."""
+    day, for the header's "top 5 of 40". One message whenever the title lines fit.
+    ``buttons=False`` (the terminal): no buttons, and no line telling to tap them."""
     header = _header(day, len(papers), total, lang)
     numbered = list(enumerate([*papers, *followed], start=1))
     heading = t(lang, "push.followed") if followed else None
-    hint = t(lang, "push.hint")
+    hint = t(lang, "push.hint") if buttons else ""
     if full:
-        return _render_full(header, numbered, len(papers), heading, hint, sections, lang, limit)
+        full_messages = _render_full(
+            header, numbered, len(papers), heading, hint, sections, lang, limit
+        )
+        return full_messages if buttons else [PushMessage(m.text) for m in full_messages]
     blocks: list[_Block] = [header]
     for number, paper in numbered:
         if heading is not None and number == len(papers) + 1:
             blocks.append(heading)
         blocks.append(_Entry(number, paper, _sections(paper, sections, lang)))
-    blocks.append(hint)
+    if hint:
+        blocks.append(hint)
     messages = []
     for chunk in _chunks(blocks, int(limit * _SKELETON_SHARE)):
         _fill(chunk, limit)
-        entries = [b for b in chunk if isinstance(b, _Entry)]
+        entries = [b for b in chunk if isinstance(b, _Entry)] if buttons else []
         messages.append(PushMessage(_message_html(chunk), _buttons(entries)))
     return messages
 
@@ -266,8 +272,7 @@ def _render_full(
                 compact=True,
             )
         )
-    blocks.append(hint)
-    texts = pack_blocks(blocks, limit)
+    texts = pack_blocks([*blocks, hint], limit)
     entries = [_Entry(number, paper, []) for number, paper in numbered]
     last = PushMessage(texts[-1], _buttons(entries))
     return [*(PushMessage(text) for text in texts[:-1]), last]
