@@ -48,6 +48,8 @@ async def test_start_and_help_list_every_command_with_an_example(bot: Driver) ->
         "/subscribe 08:00 5 Asia/Seoul",
         "/unsubscribe",
         "/settings",
+        "/saved",
+        "/similar 2502.11089",
     ):
         assert f"<code>{example}</code>" in text
     assert f"<code>@{BOT_USERNAME} 검색어</code>" in text
