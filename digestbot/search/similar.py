@@ -5,10 +5,10 @@ The terms (pure, :func:`candidate_terms`): the paper's Latin words — the techn
 (``GRPO``, ``LoRA``, ``MoE``) the Korean summaries keep in English — weighted by how often
 the title (×3) and the sections use them, common English words left out. How distinctive
 each is, is asked of the index: the number of papers it matches (one cheap count per
-term). Terms found in no other paper, or in more than a tenth of the archive (and more
-than :data:`COMMON_FLOOR` papers), say nothing about likeness; of the rest the rarest
-:data:`QUERY_TERMS` are ORed, and the matches are ranked by the backend's score, which
-weighs rare shared terms up (its IDF), the paper itself left out.
+term, all in one statement). Terms found in no other paper, or in more than a tenth of
+the archive (and more than :data:`COMMON_FLOOR` papers), say nothing about likeness; of
+the rest the rarest :data:`QUERY_TERMS` are ORed, and the matches are ranked by the
+backend's score, which weighs rare shared terms up (its IDF), the paper itself left out.
 """
 
 from __future__ import annotations
@@ -71,20 +71,18 @@ def _query(words: Sequence[str]) -> Query:
     return Query(tuple(Term(False, (w,)) for w in words))
 
 
-async def _matches_sqlite(session: AsyncSession, word: str) -> int:
-    expr = fts5_expression(_query([word]))
-    count = await session.scalar(
-        text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :e"), {"e": expr}
-    )
-    return int(count or 0)
-
-
-async def _matches_postgresql(session: AsyncSession, word: str) -> int:
-    count = await session.scalar(
-        text("SELECT count(*) FROM search_docs WHERE doc @@ CAST(:q AS tsquery)"),
-        {"q": tsquery_expression(_query([word]))},
-    )
-    return int(count or 0)
+async def _match_counts(session: AsyncSession, words: Sequence[str], sqlite: bool) -> list[int]:
+    """How many papers each word matches: one statement (one round trip), a subquery per
+    word, each answered from the index (FTS5 doclist, GIN bitmap)."""
+    if sqlite:
+        one = "(SELECT count(*) FROM search_fts WHERE search_fts MATCH :w{i})"
+        params = {f"w{i}": fts5_expression(_query([w])) for i, w in enumerate(words)}
+    else:
+        one = "(SELECT count(*) FROM search_docs WHERE doc @@ CAST(:w{i} AS tsquery))"
+        params = {f"w{i}": tsquery_expression(_query([w])) for i, w in enumerate(words)}
+    columns = ", ".join(one.format(i=i) for i in range(len(words)))
+    row = (await session.execute(text(f"SELECT {columns}"), params)).one()
+    return [int(n) for n in row]
 
 
 async def _ranked_sqlite(
@@ -132,11 +130,10 @@ async def similar_papers(session: AsyncSession, paper: PaperView, limit: int = 8
     async with nullcontext() if sqlite else seqscan_off(session):
         total = await session.scalar(text("SELECT count(*) FROM search_docs"))
         common = max(COMMON_FLOOR, int((total or 0) * COMMON_SHARE))
-        counted = []
-        for i, word in enumerate(words):
-            n = await (_matches_sqlite if sqlite else _matches_postgresql)(session, word)
-            if 2 <= n <= common:  # in this paper and at least one other, not everywhere
-                counted.append((n, i, word))
+        counts = await _match_counts(session, words, sqlite)
+        # in this paper and at least one other, and not everywhere
+        pairs = enumerate(zip(counts, words, strict=True))
+        counted = [(n, i, word) for i, (n, word) in pairs if 2 <= n <= common]
         chosen = [word for _, _, word in sorted(counted)[:QUERY_TERMS]]
         if not chosen:
             return SimilarResult(paper, (), ())
