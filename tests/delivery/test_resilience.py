@@ -23,7 +23,7 @@ from digestbot.delivery import outbox
 from digestbot.delivery.client import make_bot
 from digestbot.delivery.engine import DeliveryEngine
 from digestbot.delivery.enqueue import subscription_targets
-from digestbot.delivery.outbox import NewDelivery
+from digestbot.delivery.outbox import NewDelivery, Part
 from digestbot.errors import ConfigError
 from digestbot.store.models import Delivery, DeliveryKind, Subscription
 from tests.delivery.conftest import add_subscribers, store_sample_digest
@@ -309,7 +309,9 @@ async def test_the_push_header_says_how_many_papers_the_day_has(sessions: Sessio
     await add_subscribers(sessions, [1], top_n=2)
     await add_subscribers(sessions, [2], top_n=5)
     assert await push(sessions) == 2
-    headers = {r.chat_id: r.parts[0].split("\n", 1)[0] for r in await rows(sessions)}
+    headers = {
+        r.chat_id: Part.from_json(r.parts[0]).text.split("\n", 1)[0] for r in await rows(sessions)
+    }
     assert headers == {
         1: "📰 <b>Daily Papers 2025-05-09</b> · 상위 2/3편",
         2: "📰 <b>Daily Papers 2025-05-09</b> · 3편",
