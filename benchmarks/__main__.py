@@ -34,6 +34,7 @@ def main() -> None:
             "--postgres",
             POSTGRES,
         ],
+        ["benchmarks.push_size", *(["--quick"] if quick else [])],
     ]
     failed = False
     for args in runs:

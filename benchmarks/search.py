@@ -8,7 +8,9 @@ and one synthetic day per ~60 papers, written through the real store (``store_di
 one transaction per day, which also indexes). Queries come in five classes drawn from
 the samples' own text. Latency = one ``search_papers`` call (count, first page of 10 and
 the papers' rows). Agreement = the total and the first page equal what the brute-force
-reference (``digestbot.search.query.matches`` and the documented order) gives.
+reference (``digestbot.search.query.matches`` and the documented order) gives. The
+``similar`` row times ``/similar`` (the paper read by id, then ``similar_papers``) for
+100 random papers; its "hits" are the papers listed.
 
 PostgreSQL: ``DIGESTBOT_TEST_POSTGRES_URL`` or postgresql+asyncpg://postgres@127.0.0.1:5432/test;
 a schema of its own is made and dropped. Skipped with a message when unreachable.
@@ -37,9 +39,11 @@ from digestbot.packaged import sample_digests
 from digestbot.search.engine import search_papers
 from digestbot.search.query import Query, normalise, parse_query, runs
 from digestbot.search.reference import matches, matches_head
+from digestbot.search.similar import similar_papers
 from digestbot.search.tokens import sort_key
 from digestbot.services.ingest import write_day
 from digestbot.store import models as m
+from digestbot.store.archive import get_paper
 from digestbot.store.db import create_engine, session_factory
 from digestbot.store.migrate import upgrade
 
@@ -212,6 +216,37 @@ async def run_backend(
                 ]
             )
             print("  ".join(rows[-1]), file=sys.stderr)
+        await _time_similar(label, session, sorted(ids), len(replicas), rows)
+
+
+async def _time_similar(
+    label: str, session: AsyncSession, arxiv_ids: list[str], size: int, rows: list[list[str]]
+) -> None:
+    """``/similar`` as it runs: the paper read by id, then its similar papers (the
+    agreement column does not apply: there is no brute-force reference for a ranking)."""
+    picks = random.Random(size).sample(arxiv_ids, min(len(arxiv_ids), 100))
+    times: list[float] = []
+    found: list[int] = []
+    for arxiv_id in picks:
+        t0 = time.perf_counter()
+        paper = await get_paper(session, arxiv_id)
+        assert paper is not None
+        result = await similar_papers(session, paper)
+        times.append((time.perf_counter() - t0) * 1000)
+        found.append(len(result.papers))
+    rows.append(
+        [
+            label,
+            f"{size:,}",
+            "similar",
+            str(len(picks)),
+            f"{statistics.median(times):.2f}",
+            f"{_pct(times, 0.95):.2f}",
+            f"{statistics.median(found):,.0f}",
+            "-",
+        ]
+    )
+    print("  ".join(rows[-1]), file=sys.stderr)
 
 
 def print_table(rows: list[list[str]]) -> None:

@@ -230,7 +230,7 @@ async def test_length_is_measured_after_entity_parsing(server: FakeBotAPI, bot: 
 async def test_what_the_bot_does_not_use_fails_loudly(server: FakeBotAPI, bot: Bot) -> None:
     # a method the bot does not call (python-telegram-bot calls any 404 InvalidToken)
     with pytest.raises(InvalidToken, match="Not Found: method not found"):
-        await bot.send_document(USER, b"{}", filename="digest.json")
+        await bot.send_photo(USER, b"{}", filename="digest.png")
     with pytest.raises(BadRequest, match="not supported by the test server"):
         await bot.send_message(USER, "*bold*", parse_mode="MarkdownV2")
     with pytest.raises(BadRequest, match="not supported by the test server"):
@@ -654,3 +654,43 @@ async def test_webhook_delivery(server: FakeBotAPI) -> None:
             await app.stop()
     assert sent[0].text == "pong via webhook"
     assert server.webhook_deliveries[0][1] == 200
+
+
+# --------------------------------------------------------------------------- documents, markup
+
+
+async def test_send_document_parses_the_multipart_upload(server: FakeBotAPI, bot: Bot) -> None:
+    data = b"@misc{kim2025x,\n  title = {{Q\\&A}}\n}\n"
+    sent = await bot.send_document(
+        USER, document=data, filename="saved.bib", caption="<b>2</b> papers", parse_mode="HTML"
+    )
+    assert sent.document is not None and sent.document.file_name == "saved.bib"
+    assert sent.document.file_size == len(data)
+    assert sent.caption == "2 papers"
+    [record] = server.sent_to(USER, "sendDocument")
+    assert record.document is not None
+    assert (record.document.file_name, record.document.data) == ("saved.bib", data)
+    with pytest.raises(BadRequest, match="caption is too long"):
+        await bot.send_document(USER, document=b"x", filename="a.bib", caption="x" * 1025)
+    with pytest.raises(BadRequest, match="not supported by the test server"):
+        await bot.send_document(USER, document="some-file-id")
+
+
+async def test_edit_message_reply_markup_changes_only_the_keyboard(
+    server: FakeBotAPI, bot: Bot
+) -> None:
+    before = InlineKeyboardMarkup([[InlineKeyboardButton("🔖", callback_data="b:1")]])
+    after = InlineKeyboardMarkup([[InlineKeyboardButton("✅", callback_data="b:1")]])
+    message = await bot.send_message(USER, "card", reply_markup=before)
+    await bot.edit_message_reply_markup(USER, message.message_id, reply_markup=after)
+    current = server.get_message(USER, message.message_id)
+    assert current is not None and current["text"] == "card"
+    assert current["reply_markup"]["inline_keyboard"][0][0]["text"] == "✅"
+    with pytest.raises(BadRequest, match="not modified"):
+        await bot.edit_message_reply_markup(USER, message.message_id, reply_markup=after)
+    with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
+        bad = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="y" * 65)]])
+        await bot.edit_message_reply_markup(USER, message.message_id, reply_markup=bad)
+    await bot.edit_message_reply_markup(USER, message.message_id)
+    current = server.get_message(USER, message.message_id)
+    assert current is not None and "reply_markup" not in current

@@ -105,6 +105,8 @@ def _register(app: BotApp) -> None:
         "top": commands.top_command,
         "search": commands.search_command,
         "paper": commands.paper_command,
+        "similar": commands.similar_command,
+        "saved": commands.saved_command,
         "subscribe": commands.subscribe_command,
         "unsubscribe": commands.unsubscribe_command,
         "settings": settings_menu.settings_command,
@@ -119,6 +121,10 @@ def _register(app: BotApp) -> None:
         Prefix.TOP: callbacks.on_top_button,
         Prefix.SEARCH: callbacks.on_search_button,
         Prefix.SETTINGS: settings_menu.on_settings_button,
+        Prefix.BOOKMARK: callbacks.on_bookmark_button,
+        Prefix.SIMILAR: callbacks.on_similar_button,
+        Prefix.SAVED: callbacks.on_saved_button,
+        Prefix.UNSAVE: callbacks.on_saved_button,
     }
     for prefix, callback in buttons.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=PATTERNS[prefix]))

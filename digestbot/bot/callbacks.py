@@ -1,16 +1,25 @@
 """Button presses, one handler per callback-data prefix (``present.callbacks.PATTERNS``):
-open a paper, turn a /top or /search page; the /settings buttons live with the settings
-menu, the admins' confirmations with the admin commands. Data that does not parse is
-answered silently (any client can send any data)."""
+open a paper, turn a /top or /search page, 🔖 save a paper, its similar papers, a /saved
+page and its ✕; the /settings buttons live with the settings menu, the admins'
+confirmations with the admin commands. Data that does not parse is answered silently
+(any client can send any data). Bookmarks are per user: anyone may press 🔖, in groups
+too, and it saves the paper for whoever pressed it."""
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, Update
+import logging
 
-from digestbot.bot.commands import search_page, send_paper, top_page
+from telegram import CallbackQuery, Update
+from telegram.error import BadRequest
+
+from digestbot.bot import keyboards
+from digestbot.bot.commands import saved_page, search_page, send_paper, send_similar, top_page
 from digestbot.bot.context import Context, Turn, button, edit_or_ignore_unchanged
 from digestbot.present import args, callbacks
 from digestbot.present.i18n import t
+from digestbot.services import bookmarks
+
+log = logging.getLogger(__name__)
 
 
 @button(callbacks.parse_paper)
@@ -53,6 +62,65 @@ async def on_search_button(
         return
     text, markup = await search_page(turn, remembered, data.query_id, data.page)
     await query.answer()
+    await edit_or_ignore_unchanged(query, text, markup)
+
+
+@button(callbacks.parse_bookmark)
+async def on_bookmark_button(
+    update: Update,
+    context: Context,
+    turn: Turn,
+    query: CallbackQuery,
+    data: callbacks.BookmarkCallback,
+) -> None:
+    """🔖 on a card: save the paper for the presser, or forget it; the button says which."""
+    async with turn.res.sessions.begin() as session:
+        saved = await bookmarks.toggle(session, query.from_user.id, data.arxiv_id)
+    if saved is None:
+        await query.answer(t(turn.lang, "paper.none", ref=data.arxiv_id), show_alert=True)
+        return
+    await query.answer(t(turn.lang, "bookmark.added" if saved else "bookmark.removed"))
+    try:
+        await query.edit_message_reply_markup(
+            keyboards.card_keyboard(data.arxiv_id, saved, turn.lang)
+        )
+    except BadRequest as exc:
+        # two quick presses by two users can leave the markup as it already is
+        if "not modified" not in exc.message.lower():
+            log.warning("could not edit the 🔖 button for %s: %s", query.id, exc.message)
+            raise
+
+
+@button(callbacks.parse_similar)
+async def on_similar_button(
+    update: Update,
+    context: Context,
+    turn: Turn,
+    query: CallbackQuery,
+    data: callbacks.SimilarCallback,
+) -> None:
+    await query.answer()
+    await send_similar(update, turn, data.arxiv_id)
+
+
+@button(callbacks.parse_saved)
+async def on_saved_button(
+    update: Update,
+    context: Context,
+    turn: Turn,
+    query: CallbackQuery,
+    data: callbacks.SavedCallback,
+) -> None:
+    """A /saved page (◀ ▶), or its ✕: forget that paper, show the page again. The list
+    is the presser's own (in a group, another user's press shows theirs)."""
+    user_id = query.from_user.id
+    if data.remove is not None:
+        async with turn.res.sessions.begin() as session:
+            removed = await bookmarks.remove(session, user_id, data.remove)
+        await query.answer(t(turn.lang, "bookmark.removed" if removed else "bookmark.unknown"))
+    else:
+        await query.answer()
+    text, markup = await saved_page(turn, user_id, data.page)
     await edit_or_ignore_unchanged(query, text, markup)
 
 

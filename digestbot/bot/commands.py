@@ -3,7 +3,7 @@ one database transaction, render, reply. Wired in ``digestbot.bot.app``."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ChatType
 
 from digestbot.bot import keyboards
@@ -14,19 +14,24 @@ from digestbot.bot.context import (
     may_change_chat,
     reply,
     reply_all,
+    reply_messages,
     turn_of,
 )
 from digestbot.present import args
+from digestbot.present.bibtex import render_bibtex
 from digestbot.present.html import (
+    ListPage,
     esc,
-    render_digest_messages,
     render_help,
     render_paper_messages,
+    render_saved,
     render_search,
+    render_similar,
     render_top,
 )
 from digestbot.present.i18n import t
-from digestbot.services import answers, subscriptions
+from digestbot.present.push import render_push
+from digestbot.services import answers, bookmarks, subscriptions
 
 SEARCH_PAGE = 10
 
@@ -46,11 +51,15 @@ async def today_command(update: Update, context: Context, turn: Turn) -> None:
     if answer is None:
         await reply(update, t(turn.lang, "archive.empty"))
         return
-    sections = sub.sections if sub else ()
-    await reply_all(
+    await reply_messages(
         update,
-        render_digest_messages(
-            answer.day, answer.papers, sections=sections, lang=turn.lang, total=answer.total
+        render_push(
+            answer.day,
+            answer.papers,
+            sections=sub.sections if sub else (),
+            lang=turn.lang,
+            total=answer.total,
+            full=sub.full_sections if sub else False,
         ),
     )
 
@@ -100,19 +109,87 @@ async def search_command(update: Update, context: Context, turn: Turn) -> None:
     await reply(update, text, markup)
 
 
+def user_id_of(update: Update) -> int | None:
+    """Who pressed or wrote (None in a channel: its posts have no user)."""
+    return update.effective_user.id if update.effective_user is not None else None
+
+
 async def send_paper(update: Update, turn: Turn, ref: str | int) -> None:
-    """One paper's whole card (in as many messages as it needs), or why there is none."""
+    """One paper's whole card (in as many messages as it needs), its 🔖 and "similar"
+    buttons under the last, or why there is none. 🔖 shows whether the user who asked
+    saved it (bookmarks are per user, in groups too)."""
     async with turn.res.sessions() as session:
         paper = await answers.find_paper(session, ref)
+        saved = paper is not None and await bookmarks.is_saved(
+            session, user_id_of(update), paper.arxiv_id
+        )
     if paper is None:
         await reply(update, t(turn.lang, "paper.none", ref=esc(ref)))
         return
-    await reply_all(update, render_paper_messages(paper, lang=turn.lang))
+    *first, last = render_paper_messages(paper, lang=turn.lang)
+    await reply_all(update, first)
+    await reply(update, last, keyboards.card_keyboard(paper.arxiv_id, saved, turn.lang))
 
 
 @command
 async def paper_command(update: Update, context: Context, turn: Turn) -> None:
     await send_paper(update, turn, args.parse_paper_ref(context.args or []))
+
+
+async def send_similar(update: Update, turn: Turn, ref: str | int) -> None:
+    """The papers most like one paper, as a list with a button per paper."""
+    async with turn.res.sessions() as session:
+        found = await answers.similar(session, ref)
+    if found is None:
+        await reply(update, t(turn.lang, "similar.unknown", ref=esc(ref)))
+        return
+    text = render_similar(found.paper, found.papers, turn.lang)
+    # one page, so no ◀ ▶: only the number buttons that open each card
+    page = ListPage(0, max(len(found.papers), 1), len(found.papers))
+    markup = keyboards.list_keyboard(found.papers, page, "", "", turn.lang)
+    await reply(update, text, markup)
+
+
+@command
+async def similar_command(update: Update, context: Context, turn: Turn) -> None:
+    ref = args.parse_paper_ref(context.args or [], example="/similar 2502.11089")
+    await send_similar(update, turn, ref)
+
+
+async def saved_page(
+    turn: Turn, user_id: int, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A page of the user's /saved list as text and buttons."""
+    async with turn.res.sessions() as session:
+        answer = await bookmarks.saved_page(session, user_id, page)
+    text = render_saved(answer.papers, answer.page, turn.lang)
+    return text, keyboards.saved_keyboard(answer.papers, answer.page, turn.lang)
+
+
+@command
+async def saved_command(update: Update, context: Context, turn: Turn) -> None:
+    bibtex = args.parse_saved(context.args or [])
+    user_id = user_id_of(update)
+    if user_id is None:  # a channel post: no user to have saved anything
+        await reply(update, t(turn.lang, "saved.empty"))
+        return
+    if not bibtex:
+        text, markup = await saved_page(turn, user_id, 0)
+        await reply(update, text, markup)
+        return
+    async with turn.res.sessions() as session:
+        papers = await bookmarks.all_saved(session, user_id)
+    if not papers:
+        await reply(update, t(turn.lang, "saved.empty"))
+        return
+    message = update.effective_message
+    if message is None:
+        return
+    await message.reply_document(
+        InputFile(render_bibtex(papers).encode(), filename="saved.bib"),
+        caption=t(turn.lang, "saved.bibtex", n=len(papers)),
+        do_quote=False,
+    )
 
 
 @command

@@ -23,8 +23,10 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job
 from digestbot.bot.memory import PendingActions, QueryMemory
 from digestbot.bot.runtime import Runtime
 from digestbot.config import Settings
+from digestbot.delivery.engine import reply_markup
 from digestbot.present.args import BadCommandArgument
 from digestbot.present.html import render_argument_error
+from digestbot.present.push import PushMessage
 from digestbot.services.monitor import Monitor
 from digestbot.services.resources import Resources
 from digestbot.services.subscriptions import chat_language
@@ -168,6 +170,12 @@ async def reply(
 async def reply_all(update: Update, texts: Sequence[str]) -> None:
     for text in texts:
         await reply(update, text)
+
+
+async def reply_messages(update: Update, messages: Sequence[PushMessage]) -> None:
+    """Rendered messages with their buttons (the push's form, for /today)."""
+    for message in messages:
+        await reply(update, message.text, reply_markup(message))
 
 
 async def may_change_chat(update: Update, context: Context) -> bool:

@@ -14,10 +14,14 @@ from digestbot.present.callbacks import (
     NOOP,
     SettingsAction,
     SettingsMenu,
+    bookmark_data,
     paper_data,
+    saved_data,
     search_data,
     settings_data,
+    similar_data,
     top_data,
+    unsave_data,
 )
 from digestbot.present.html import ListPage, section_key
 from digestbot.present.i18n import t
@@ -84,6 +88,42 @@ def search_keyboard(
     )
 
 
+def card_keyboard(arxiv_id: str, saved: bool, lang: str) -> InlineKeyboardMarkup:
+    """Under a paper card: 🔖 (saved or not, for whoever looks) and "similar"."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(lang, "button.saved" if saved else "button.save"),
+                    callback_data=bookmark_data(arxiv_id),
+                ),
+                InlineKeyboardButton(
+                    t(lang, "button.similar"), callback_data=similar_data(arxiv_id)
+                ),
+            ]
+        ]
+    )
+
+
+def saved_keyboard(
+    papers: Sequence[PaperView], page: ListPage, lang: str
+) -> InlineKeyboardMarkup | None:
+    """A /saved page: a number button per paper (its card), a ✕ per paper (forget it),
+    then ◀ n/m ▶."""
+    if not page.total:
+        return None
+    rows = _paper_buttons(papers, page.first)
+    removes = [
+        InlineKeyboardButton(f"✕ {number}", callback_data=unsave_data(page.page, p.arxiv_id))
+        for number, p in enumerate(papers, start=page.first)
+    ]
+    rows += [removes[i : i + 5] for i in range(0, len(removes), 5)]
+    pager = _pager(page, [saved_data(max(page.page - 1, 0)), saved_data(page.page + 1)], lang)
+    if pager:
+        rows.append(pager)
+    return InlineKeyboardMarkup(rows)
+
+
 def settings_keyboard(menu: SettingsMenu, sub: SubscriptionView, lang: str) -> InlineKeyboardMarkup:
     """The /settings keyboard: the main menu, or one of its pickers (time, n, sec, lang)."""
     back = [
@@ -122,6 +162,15 @@ def settings_keyboard(menu: SettingsMenu, sub: SubscriptionView, lang: str) -> I
             for i, name in enumerate(SECTION_CHOICES)
         ]
         return InlineKeyboardMarkup([*rows, back])
+    if menu is SettingsMenu.FULL:
+        buttons = [
+            InlineKeyboardButton(
+                f"✓ {t(lang, key)}" if sub.full_sections is on else t(lang, key),
+                callback_data=settings_data(SettingsAction.FULL, "1" if on else "0"),
+            )
+            for on, key in ((True, "settings.on"), (False, "settings.off"))
+        ]
+        return InlineKeyboardMarkup([buttons, back])
     if menu is SettingsMenu.LANGUAGE:
         buttons = [
             InlineKeyboardButton(
@@ -151,6 +200,12 @@ def settings_keyboard(menu: SettingsMenu, sub: SubscriptionView, lang: str) -> I
                 InlineKeyboardButton(
                     t(lang, "settings.language"),
                     callback_data=settings_data(SettingsAction.MENU, SettingsMenu.LANGUAGE),
+                ),
+            ],
+            [
+                InlineKeyboardButton(
+                    t(lang, "settings.full"),
+                    callback_data=settings_data(SettingsAction.MENU, SettingsMenu.FULL),
                 ),
             ],
         ]

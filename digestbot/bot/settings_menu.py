@@ -46,12 +46,14 @@ def _settings_text(sub: SubscriptionView, lang: str, menu: SettingsMenu) -> str:
         top_n=sub.top_n,
         sections=sub.sections,
         lang=lang,
+        full_sections=sub.full_sections,
     )
     prompt = {
         SettingsMenu.TIME: t(lang, "settings.pick_time", tz=esc(sub.timezone)),
         SettingsMenu.COUNT: t(lang, "settings.pick_count"),
         SettingsMenu.SECTIONS: t(lang, "settings.pick_sections"),
         SettingsMenu.LANGUAGE: t(lang, "settings.pick_language"),
+        SettingsMenu.FULL: t(lang, "settings.pick_full"),
     }.get(menu)
     return f"{text}\n\n{prompt}" if prompt else text
 
@@ -136,4 +138,6 @@ def settings_change(action: SettingsCallback) -> tuple[SettingsMenu, dict[str, A
         return SettingsMenu.SECTIONS, {"toggle_section": subscriptions.SECTION_CHOICES[int(value)]}
     if action.action is SettingsAction.LANGUAGE and value in LANGUAGES:
         return SettingsMenu.LANGUAGE, {}
+    if action.action is SettingsAction.FULL and value in ("0", "1"):
+        return SettingsMenu.FULL, {"full_sections": value == "1"}
     return None

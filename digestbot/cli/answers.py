@@ -15,13 +15,13 @@ from digestbot.present import args
 from digestbot.present.html import (
     esc,
     render_argument_error,
-    render_digest_messages,
     render_paper_messages,
     render_search,
     render_top,
 )
 from digestbot.present.i18n import t
 from digestbot.present.plain import html_to_text, messages_to_text
+from digestbot.present.push import render_push
 from digestbot.services import answers
 from digestbot.services.resources import Resources
 
@@ -40,8 +40,8 @@ async def today_text(res: Resources, lang: str) -> str:
         answer = await answers.today(session, res.settings.top_n)
     if answer is None:
         return html_to_text(t(lang, "archive.empty"))
-    messages = render_digest_messages(answer.day, answer.papers, lang=lang, total=answer.total)
-    return messages_to_text(messages)
+    messages = render_push(answer.day, answer.papers, lang=lang, total=answer.total, buttons=False)
+    return messages_to_text(m.text for m in messages)
 
 
 async def top_text(res: Resources, words: Sequence[str], lang: str, page: int = 0) -> str:

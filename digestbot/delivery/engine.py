@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
@@ -42,7 +42,7 @@ from digestbot.clock import backoff_delay, utcnow
 from digestbot.config import Settings
 from digestbot.delivery import outbox
 from digestbot.delivery.latency import send_histogram
-from digestbot.delivery.outbox import Claimed
+from digestbot.delivery.outbox import Claimed, Part
 from digestbot.delivery.ratelimit import Clock, RateLimiter, RateLimits
 from digestbot.delivery.telegram_errors import Action, Outcome, classify
 from digestbot.logs import redact
@@ -63,6 +63,22 @@ def limits_from_settings(settings: Settings, *, enabled: bool = True) -> RateLim
         group_per_minute=settings.rate_group_per_minute,
         enabled=enabled,
     )
+
+
+def reply_markup(part: Part) -> InlineKeyboardMarkup | None:
+    """The part's buttons as an inline keyboard (None: it has none)."""
+    if not part.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in part.buttons]
+    )
+
+
+def link_preview(part: Part) -> LinkPreviewOptions:
+    """Previews are off unless the part names the page to preview (then small, below)."""
+    if part.preview_url is None:
+        return LinkPreviewOptions(is_disabled=True)
+    return LinkPreviewOptions(url=part.preview_url, prefer_small_media=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,14 +358,16 @@ class DeliveryEngine:
                 # may have filled the global window (slow answers free slots in bunches)
                 await self._keep_window()
                 sent_at = self.limiter.mark_sent(d.chat_id)
+                part = d.parts[d.parts_sent]
                 started = time.perf_counter()
                 try:
                     await self.bot.send_message(
                         chat_id=d.chat_id,
-                        text=d.parts[d.parts_sent],
+                        text=part.text,
                         parse_mode=ParseMode.HTML,
                         message_thread_id=d.thread_id or None,
-                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                        reply_markup=reply_markup(part),
+                        link_preview_options=link_preview(part),
                     )
                 except TelegramError as exc:
                     outcome = classify(exc)

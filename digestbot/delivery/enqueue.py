@@ -23,18 +23,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from digestbot.config import Language
 from digestbot.delivery.outbox import (
     NewDelivery,
+    Part,
     add_deliveries,
     chunked,
     target_key,
 )
-from digestbot.present.html import esc, render_digest_messages
+from digestbot.present.html import esc
+from digestbot.present.push import render_push
 from digestbot.present.split import pack_blocks
 from digestbot.store.archive import PaperView, day_papers
 from digestbot.store.models import Chat, DeliveryKind, Subscription
 
-# (day, papers shown, sections, language, papers that day) -> HTML messages of at most
-# 4096 characters; the last argument lets the header say "top 5 of 40", as /today does
-Renderer = Callable[[dt.date, Sequence[PaperView], Sequence[str], str, int], list[str]]
+# (day, papers shown, the target's cut, papers that day) -> messages of at most 4096
+# characters with their buttons; the last argument lets the header say "top 5 of 40"
+Renderer = Callable[[dt.date, Sequence[PaperView], "Target", int], list[Part]]
 
 
 def push_key(day: dt.date, chat_id: int, thread_id: int = 0) -> str:
@@ -54,9 +56,18 @@ def new_request_id() -> str:
 
 
 def default_renderer(
-    day: dt.date, papers: Sequence[PaperView], sections: Sequence[str], lang: str, total: int
-) -> list[str]:
-    return render_digest_messages(day, papers, sections=sections, lang=lang, total=total)
+    day: dt.date, papers: Sequence[PaperView], target: Target, total: int
+) -> list[Part]:
+    """The compact push (``present.push``), or every section in full when the target
+    asked for it."""
+    return render_push(
+        day,
+        papers,
+        sections=target.sections,
+        lang=target.language,
+        total=total,
+        full=target.full_sections,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +79,7 @@ class Target:
     top_n: int = 5
     sections: tuple[str, ...] = ()
     language: str = Language.KO
+    full_sections: bool = False  # every section in full (several messages), not compact
 
 
 async def subscription_targets(
@@ -86,6 +98,7 @@ async def subscription_targets(
             Subscription.top_n,
             Subscription.sections,
             Chat.language,
+            Subscription.full_sections,
         )
         .join(Chat, Chat.id == Subscription.chat_id)
         .where(Subscription.active.is_(True), Chat.active.is_(True))
@@ -101,8 +114,8 @@ async def subscription_targets(
     targets: list[Target] = []
     for statement in statements:
         targets += [
-            Target(chat_id, thread_id, top_n, tuple(sections or ()), language)
-            for chat_id, thread_id, top_n, sections, language in (
+            Target(chat_id, thread_id, top_n, tuple(sections or ()), language, full)
+            for chat_id, thread_id, top_n, sections, language, full in (
                 await session.execute(statement)
             ).tuples()
         ]
@@ -129,14 +142,12 @@ async def enqueue_digest(
     # a target queued already is skipped by the outbox's unique key (ON CONFLICT DO
     # NOTHING): no lookup first
     keyed = {key(t): t for t in targets}
-    cache: dict[tuple[int, tuple[str, ...], str], list[str]] = {}
+    cache: dict[tuple[int, tuple[str, ...], str, bool], list[Part]] = {}
     items: list[NewDelivery] = []
     for dedupe_key, target in keyed.items():
-        cut = (target.top_n, target.sections, target.language)
+        cut = (target.top_n, target.sections, target.language, target.full_sections)
         if cut not in cache:
-            cache[cut] = render(
-                day, papers[: target.top_n], target.sections, target.language, total
-            )
+            cache[cut] = render(day, papers[: target.top_n], target, total)
         items.append(
             NewDelivery(dedupe_key, kind, target.chat_id, target.thread_id, cache[cut], day=day)
         )

@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from digestbot.clock import as_utc, utcnow
+from digestbot.present.push import PushMessage
 from digestbot.store import chats
 from digestbot.store.db import upsert_insert
 from digestbot.store.models import Delivery, DeliveryBody, DeliveryKind, DeliveryState
@@ -55,6 +56,14 @@ _INSERT_CHUNK = 500
 ID_CHUNK = 500
 
 T = TypeVar("T")
+
+# A stored part: its text, inline buttons and link preview (``PushMessage.to_json``: a
+# bare string when it is only text, as every part stored before buttons existed).
+Part = PushMessage
+
+
+def part_of(part: str | Part) -> Part:
+    return part if isinstance(part, Part) else Part(part)
 
 
 def chunked(items: Sequence[T], size: int = ID_CHUNK) -> Iterator[Sequence[T]]:
@@ -78,7 +87,7 @@ class NewDelivery:
     kind: DeliveryKind
     chat_id: int
     thread_id: int
-    parts: Sequence[str]
+    parts: Sequence[str | Part]
     day: dt.date | None = None
     due_at: dt.datetime | None = None
 
@@ -92,7 +101,7 @@ class Claimed:
     kind: str
     chat_id: int
     thread_id: int
-    parts: list[str]
+    parts: list[Part]
     parts_sent: int
     attempts: int
 
@@ -205,17 +214,18 @@ async def _body_ids(
     """The id of each render's stored body (stored now when new): one row per distinct
     render, however many deliveries send it."""
     by_object: dict[int, str] = {}  # the renderer hands the same list to every target
-    texts: dict[str, Sequence[Any]] = {}
+    texts: dict[str, list[Any]] = {}
     for parts in renders:
         if id(parts) not in by_object:
-            digest = _body_key(parts)
+            encoded = [part_of(p).to_json() for p in parts]
+            digest = _body_key(encoded)
             by_object[id(parts)] = digest
-            texts.setdefault(digest, parts)
+            texts.setdefault(digest, encoded)
     if not texts:
         return []
     insert = upsert_insert(session)(DeliveryBody).on_conflict_do_nothing(index_elements=["sha256"])
     await session.execute(
-        insert, [{"sha256": k, "parts": list(v), "created_at": now} for k, v in texts.items()]
+        insert, [{"sha256": k, "parts": v, "created_at": now} for k, v in texts.items()]
     )
     ids: dict[str, int] = {}
     for chunk in chunked(list(texts)):
@@ -287,7 +297,7 @@ async def claim_due(
             r.kind,
             r.chat_id,
             r.thread_id,
-            list(bodies[r.body_id] if r.body_id is not None else r.parts),
+            [Part.from_json(p) for p in (bodies[r.body_id] if r.body_id is not None else r.parts)],
             r.parts_sent,
             r.attempts,
         )
@@ -295,16 +305,18 @@ async def claim_due(
     ]
 
 
-async def queued_parts(session: AsyncSession, keys: Iterable[str]) -> dict[str, list[Any]]:
+async def queued_parts(session: AsyncSession, keys: Iterable[str]) -> dict[str, list[Part]]:
     """The rendered messages queued under each of ``keys`` (those queued)."""
-    found: dict[str, list[Any]] = {}
+    found: dict[str, list[Part]] = {}
     for chunk in chunked(list(keys)):
         rows = await session.execute(
             select(Delivery.dedupe_key, Delivery.parts, DeliveryBody.parts)
             .outerjoin(DeliveryBody, DeliveryBody.id == Delivery.body_id)
             .where(Delivery.dedupe_key.in_(chunk))
         )
-        found.update((key, body or own) for key, own, body in rows.tuples())
+        found.update(
+            (key, [Part.from_json(p) for p in (body or own)]) for key, own, body in rows.tuples()
+        )
     return found
 
 

@@ -138,10 +138,9 @@ def parse_top(args: Sequence[str]) -> TopRequest:
     return TopRequest(size or TOP_DEFAULT, period or Period())
 
 
-def parse_paper_ref(args: Sequence[str]) -> str | int:
+def parse_paper_ref(args: Sequence[str], example: str = "/paper 2502.11089") -> str | int:
     """An arXiv id (``2502.11089``, ``2502.11089v2``, ``arXiv:2502.11089``, or inside an
-    arXiv or Hugging Face URL) or a rank in today's digest."""
-    example = "/paper 2502.11089"
+    arXiv or Hugging Face URL) or a rank in today's digest (``example``: the command's)."""
     if not args:
         raise BadCommandArgument("arg.no_paper", example)
     if len(args) == 2 and args[0].strip().lower() == "arxiv:":
@@ -157,6 +156,15 @@ def parse_paper_ref(args: Sequence[str]) -> str | int:
     if match:
         return match.group(1)
     raise BadCommandArgument("arg.bad_paper", example, value=shown(value))
+
+
+def parse_saved(args: Sequence[str]) -> bool:
+    """``/saved`` (the list: False) or ``/saved bibtex`` (the .bib file: True)."""
+    if not args:
+        return False
+    if len(args) == 1 and args[0].strip().lower() in ("bibtex", "bib"):
+        return True
+    raise BadCommandArgument("arg.bad_saved", "/saved bibtex", value=shown(" ".join(args)))
 
 
 @dataclass(frozen=True, slots=True)

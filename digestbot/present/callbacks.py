@@ -7,7 +7,12 @@ and page numbers, never text: a search query is kept server-side under a random 
     t:<d|w|m>:<YYYYMMDD>:<size>:<page>   a /top page
     s:<query id>:<page>                  a /search page
     p:<arXiv id>                         open one paper
-    c:<m|t|n|s|l>:<value>                a /settings change (menu, time, count, section, language)
+    c:<m|t|n|s|l|f>:<value>              a /settings change (menu, time, count, section,
+                                         language, full sections)
+    b:<arXiv id>                         save / forget a paper (🔖 on its card)
+    r:<arXiv id>                         the papers similar to it
+    v:<page>                             a /saved page
+    u:<page>:<arXiv id>                  forget a paper from that /saved page (✕)
     x                                    a button that does nothing (the page counter)
 
 The bot registers one handler per prefix (``PATTERNS``); each reads its data with its own
@@ -29,6 +34,8 @@ CALLBACK_LIMIT: Final = 64
 NOOP: Final = "x"
 # the random id a search is remembered under
 QUERY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
+# an arXiv id as stored: new style (2505.04921, 2505.04921v2) or old (hep-th/9901001)
+ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}(?:v\d+)?|[a-z-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?")
 _KINDS: dict[PeriodKind, str] = {"day": "d", "week": "w", "month": "m"}
 _KIND_NAMES: dict[str, PeriodKind] = {v: k for k, v in _KINDS.items()}
 
@@ -38,6 +45,10 @@ class Prefix(StrEnum):
     SEARCH = "s"
     PAPER = "p"
     SETTINGS = "c"
+    BOOKMARK = "b"
+    SIMILAR = "r"
+    SAVED = "v"
+    UNSAVE = "u"
 
 
 # the pattern of each prefix, for python-telegram-bot's CallbackQueryHandler
@@ -51,6 +62,7 @@ class SettingsAction(StrEnum):
     COUNT = "n"
     SECTION = "s"
     LANGUAGE = "l"
+    FULL = "f"
 
 
 class SettingsMenu(StrEnum):
@@ -61,6 +73,7 @@ class SettingsMenu(StrEnum):
     COUNT = "n"
     SECTIONS = "sec"
     LANGUAGE = "lang"
+    FULL = "full"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +101,31 @@ class SettingsCallback:
     value: str
 
 
-Callback = TopCallback | SearchCallback | PaperCallback | SettingsCallback
+@dataclass(frozen=True, slots=True)
+class BookmarkCallback:
+    arxiv_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarCallback:
+    arxiv_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SavedCallback:
+    page: int
+    remove: str | None = None  # the arXiv id to forget first (✕), None: just the page
+
+
+Callback = (
+    TopCallback
+    | SearchCallback
+    | PaperCallback
+    | SettingsCallback
+    | BookmarkCallback
+    | SimilarCallback
+    | SavedCallback
+)
 
 
 def _checked(data: str) -> str:
@@ -111,6 +148,22 @@ def paper_data(arxiv_id: str) -> str:
 
 def settings_data(action: SettingsAction, value: str) -> str:
     return _checked(f"{Prefix.SETTINGS}:{action}:{value}")
+
+
+def bookmark_data(arxiv_id: str) -> str:
+    return _checked(f"{Prefix.BOOKMARK}:{arxiv_id}")
+
+
+def similar_data(arxiv_id: str) -> str:
+    return _checked(f"{Prefix.SIMILAR}:{arxiv_id}")
+
+
+def saved_data(page: int) -> str:
+    return _checked(f"{Prefix.SAVED}:{page}")
+
+
+def unsave_data(page: int, arxiv_id: str) -> str:
+    return _checked(f"{Prefix.UNSAVE}:{page}:{arxiv_id}")
 
 
 def _fields(data: str, prefix: Prefix) -> list[str]:
@@ -142,11 +195,7 @@ def parse_search(data: str) -> SearchCallback:
 
 
 def parse_paper(data: str) -> PaperCallback:
-    _fields(data, Prefix.PAPER)
-    arxiv_id = data.partition(":")[2]
-    if not arxiv_id:
-        raise ValueError(data)
-    return PaperCallback(arxiv_id)
+    return PaperCallback(_arxiv_id(data, Prefix.PAPER))
 
 
 def parse_settings(data: str) -> SettingsCallback:
@@ -156,11 +205,50 @@ def parse_settings(data: str) -> SettingsCallback:
     return SettingsCallback(SettingsAction(fields[0]), fields[1])
 
 
+def _arxiv_id(data: str, prefix: Prefix) -> str:
+    _fields(data, prefix)
+    arxiv_id = data.partition(":")[2]
+    if not ARXIV_ID.fullmatch(arxiv_id):
+        raise ValueError(data)
+    return arxiv_id
+
+
+def parse_bookmark(data: str) -> BookmarkCallback:
+    return BookmarkCallback(_arxiv_id(data, Prefix.BOOKMARK))
+
+
+def parse_similar(data: str) -> SimilarCallback:
+    return SimilarCallback(_arxiv_id(data, Prefix.SIMILAR))
+
+
+def _page(value: str, data: str) -> int:
+    if not value.isdigit() or len(value) > 6:  # digits only: no sign, no spaces
+        raise ValueError(data)
+    return int(value)
+
+
+def parse_saved(data: str) -> SavedCallback:
+    """Both the /saved pages (``v:``) and their ✕ buttons (``u:``)."""
+    head, _, rest = data.partition(":")
+    if head == Prefix.SAVED:
+        return SavedCallback(_page(rest, data))
+    if head != Prefix.UNSAVE:
+        raise ValueError(data)
+    page, _, arxiv_id = rest.partition(":")
+    if not ARXIV_ID.fullmatch(arxiv_id):
+        raise ValueError(data)
+    return SavedCallback(_page(page, data), arxiv_id)
+
+
 _PARSERS: dict[Prefix, Callable[[str], Callback]] = {
     Prefix.TOP: parse_top,
     Prefix.SEARCH: parse_search,
     Prefix.PAPER: parse_paper,
     Prefix.SETTINGS: parse_settings,
+    Prefix.BOOKMARK: parse_bookmark,
+    Prefix.SIMILAR: parse_similar,
+    Prefix.SAVED: parse_saved,
+    Prefix.UNSAVE: parse_saved,
 }
 
 

@@ -226,6 +226,22 @@ def render_search(papers: Sequence[PaperView], page: ListPage, query: str, lang:
     return render_list(header, papers, page.first, lang)
 
 
+def render_saved(papers: Sequence[PaperView], page: ListPage, lang: str) -> str:
+    """A page of ``/saved``: the bookmarks, newest first (one friendly line when none)."""
+    if not page.total:
+        return t(lang, "saved.empty")
+    header = t(lang, "saved.header", first=page.first, last=page.last, total=page.total)
+    return render_list(header, papers, page.first, lang)
+
+
+def render_similar(paper: PaperView, papers: Sequence[PaperView], lang: str) -> str:
+    """``/similar``: the papers most like ``paper``, as a list like ``/search``'s."""
+    title = esc(shorten(paper.title, 80))
+    if not papers:
+        return t(lang, "similar.none", title=title)
+    return render_list(t(lang, "similar.header", title=title), papers, 1, lang)
+
+
 def render_digest_messages(
     day: dt.date,
     papers: Sequence[PaperView],
@@ -277,8 +293,10 @@ def render_settings(
     top_n: int,
     sections: Sequence[str],
     lang: str,
+    full_sections: bool | None = None,
 ) -> str:
-    return t(
+    """The /settings summary (``full_sections`` None: that line left out)."""
+    text = t(
         lang,
         "settings.header",
         state=t(lang, "settings.on" if active else "settings.off"),
@@ -288,6 +306,10 @@ def render_settings(
         sections=esc(", ".join(sections)) if sections else t(lang, "settings.all_sections"),
         language=t(lang, "lang.name"),
     )
+    if full_sections is None:
+        return text
+    state = t(lang, "settings.on" if full_sections else "settings.off")
+    return f"{text}\n{t(lang, 'settings.full_line', state=state)}"
 
 
 def render_bad_argument(message: str, example: str, lang: str) -> str:

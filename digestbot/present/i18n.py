@@ -19,6 +19,8 @@ COMMANDS: Final = (
     ("paper", "/paper 2502.11089"),
     ("subscribe", "/subscribe 08:00 5 Asia/Seoul"),
     ("unsubscribe", "/unsubscribe"),
+    ("saved", "/saved"),
+    ("similar", "/similar 2502.11089"),
     ("settings", "/settings"),
     ("help", "/help"),
 )
@@ -171,6 +173,29 @@ _KO: dict[str, str] = {
     "arg.bad_chat": "{value}은(는) 채팅 id(숫자), @채널, all 중 어느 것도 아닙니다.",
     "arg.no_text": "보낼 메시지를 입력해 주세요.",
     "arg.date_like": "{value}은(는) 날짜처럼 보입니다. 날짜는 {day}처럼 쓰세요.",
+    # the compact push, bookmarks, similar papers
+    "cmd.saved": "저장한 논문 (bibtex: .bib 파일로 받기)",
+    "cmd.similar": "비슷한 논문 찾기 (arXiv id 또는 오늘 순위)",
+    "push.followed": "📌 <b>팔로우</b>",
+    "push.hint": "<i>번호를 누르면 논문 전체 요약이 열립니다 · 🔖 로 저장</i>",
+    "button.save": "🔖 저장",
+    "button.saved": "✅ 저장됨",
+    "button.similar": "🔗 비슷한 논문",
+    "bookmark.added": "🔖 저장했습니다. /saved 에서 볼 수 있습니다.",
+    "bookmark.removed": "저장을 취소했습니다.",
+    "bookmark.unknown": "이 논문은 더 이상 저장되어 있지 않습니다.",
+    "saved.header": "🔖 <b>저장한 논문</b> · {first}–{last} / {total}",
+    "saved.empty": "저장한 논문이 없습니다. 논문 카드의 🔖 버튼으로 저장해 보세요.",
+    "saved.bibtex": "🔖 저장한 논문 {n}편 (BibTeX)",
+    "similar.header": "🔗 <b>비슷한 논문</b> · {title}",
+    "similar.none": "{title}와(과) 비슷한 논문을 찾지 못했습니다.",
+    "similar.unknown": "논문 {ref}을(를) 찾지 못했습니다. 예: <code>/similar 2502.11089</code>",
+    "settings.full": "📜 전체 섹션",
+    "settings.full_line": "전체 섹션으로 받기: {state}",
+    "settings.pick_full": (
+        "켜면 알림이 예전처럼 모든 섹션을 전부 보여 줍니다 (메시지가 여러 개가 될 수 있습니다)."
+    ),
+    "arg.bad_saved": "{value}: /saved 뒤에는 bibtex 만 쓸 수 있습니다.",
 }
 
 _EN: dict[str, str] = {
@@ -313,6 +338,28 @@ _EN: dict[str, str] = {
     "arg.bad_chat": "{value} is not a chat id, a @channel or all.",
     "arg.no_text": "What should I send?",
     "arg.date_like": "{value} looks like a date: write {day}.",
+    "cmd.saved": "your saved papers (bibtex: as a .bib file)",
+    "cmd.similar": "papers like this one (arXiv id or today's rank)",
+    "push.followed": "📌 <b>From your follows</b>",
+    "push.hint": "<i>Tap a number for the paper's full summary · 🔖 to save it</i>",
+    "button.save": "🔖 Save",
+    "button.saved": "✅ Saved",
+    "button.similar": "🔗 Similar",
+    "bookmark.added": "🔖 Saved. /saved lists your saved papers.",
+    "bookmark.removed": "Removed from your saved papers.",
+    "bookmark.unknown": "This paper is no longer saved.",
+    "saved.header": "🔖 <b>Saved papers</b> · {first}–{last} / {total}",
+    "saved.empty": "No saved papers yet: press 🔖 on a paper card to save one.",
+    "saved.bibtex": "🔖 {n} saved papers (BibTeX)",
+    "similar.header": "🔗 <b>Similar papers</b> · {title}",
+    "similar.none": "Found no papers like {title}.",
+    "similar.unknown": "No paper {ref} in the archive. Example: <code>/similar 2502.11089</code>",
+    "settings.full": "📜 Full sections",
+    "settings.full_line": "Every section in full: {state}",
+    "settings.pick_full": (
+        "On: the push shows every section in full, as before (it may take several messages)."
+    ),
+    "arg.bad_saved": "{value}: /saved takes nothing or bibtex.",
 }
 
 CATALOG: Final[dict[str, dict[str, str]]] = {Language.KO: _KO, Language.EN: _EN}

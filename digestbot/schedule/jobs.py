@@ -139,6 +139,7 @@ async def _plan(
                 Subscription.top_n,
                 Subscription.sections,
                 Chat.language,
+                Subscription.full_sections,
             )
             .join(Chat, Chat.id == Subscription.chat_id)
             .where(Subscription.next_push_at <= now)
@@ -156,6 +157,7 @@ async def _plan(
             top_n,
             sections,
             language,
+            full,
         ) in rows.tuples():
             if stored is None or not (on and chat_on):
                 plan.moments[sub_id] = None  # off until subscribed (or unblocked) again
@@ -169,7 +171,7 @@ async def _plan(
                 plan.moments[sub_id] = moment
             if push_date is not None:
                 following = first_push_after(push_time, zone, moment)
-                target = Target(chat_id, thread_id, top_n, tuple(sections or ()), language)
+                target = Target(chat_id, thread_id, top_n, tuple(sections or ()), language, full)
                 due.append(_Due(sub_id, target, push_date, following))
         channel_day = push_date_due(parse_hhmm(settings.push_time), default_zone, now, window)
         if channel_day is not None:

@@ -9,7 +9,8 @@ sorting every match.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -19,7 +20,7 @@ from digestbot.search.query import Query, parse_query
 from digestbot.search.tokens import fts5_expression, paper_id_of, tsquery_expression
 from digestbot.store.archive import PaperView, papers_by_ids
 
-__all__ = ["SearchResult", "search_papers"]
+__all__ = ["SearchResult", "search_papers", "seqscan_off"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,15 +89,7 @@ async def _search_postgresql(
 ) -> tuple[list[int], int]:
     q = {"q": tsquery_expression(query)}
     tsq = "CAST(:q AS tsquery)"
-    # A common word matches most rows, so the planner would rather scan the table and
-    # test every row's (large, TOASTed) vector; the GIN bitmap answers without reading
-    # them. Off for this search only, then back to what it was.
-    previous = await session.scalar(
-        text(
-            "SELECT current_setting('enable_seqscan') || set_config('enable_seqscan', 'off', true)"
-        )
-    )
-    try:
+    async with seqscan_off(session):
         counts = (
             await session.execute(
                 text(
@@ -124,6 +117,21 @@ async def _search_postgresql(
             where = f"doc @@ {tsq} AND NOT (head @@ {tsq})"
             ids += await _ids(session, page.format(where=where), more)
         return ids, total
+
+
+@asynccontextmanager
+async def seqscan_off(session: AsyncSession) -> AsyncIterator[None]:
+    """PostgreSQL: no sequential scans inside. A common word matches most rows, so the
+    planner would rather scan the table and test every row's (large, TOASTed) vector;
+    the GIN bitmap answers without reading them. Off for this search only, then back to
+    what it was."""
+    previous = await session.scalar(
+        text(
+            "SELECT current_setting('enable_seqscan') || set_config('enable_seqscan', 'off', true)"
+        )
+    )
+    try:
+        yield
     finally:
         was = "on" if str(previous).startswith("on") else "off"
         await session.execute(text("SELECT set_config('enable_seqscan', :was, true)"), {"was": was})

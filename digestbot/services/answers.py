@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from digestbot.present.args import BadCommandArgument, Period, PeriodKind, TopRequest
 from digestbot.present.html import ListPage
 from digestbot.search.engine import search_papers
+from digestbot.search.similar import SimilarResult, similar_papers
 from digestbot.store.archive import PaperView, day_papers, get_paper, newest_day, top_papers
 
 
@@ -87,3 +88,11 @@ async def find_paper(session: AsyncSession, ref: str | int) -> PaperView | None:
     if not page.papers:
         raise BadCommandArgument("arg.bad_rank", "/paper 1", value=ref, high=page.total)
     return page.papers[0]
+
+
+async def similar(session: AsyncSession, ref: str | int, limit: int = 8) -> SimilarResult | None:
+    """The papers most like the paper ``ref`` names (None: no such paper)."""
+    paper = await find_paper(session, ref)
+    if paper is None:
+        return None
+    return await similar_papers(session, paper, limit)

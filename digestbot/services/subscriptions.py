@@ -42,10 +42,18 @@ class SubscriptionView:
     timezone: str
     top_n: int
     sections: tuple[str, ...]
+    full_sections: bool = False  # the push with every section in full
 
 
 def _view(sub: m.Subscription) -> SubscriptionView:
-    return SubscriptionView(sub.active, sub.push_time, sub.timezone, sub.top_n, tuple(sub.sections))
+    return SubscriptionView(
+        sub.active,
+        sub.push_time,
+        sub.timezone,
+        sub.top_n,
+        tuple(sub.sections),
+        bool(sub.full_sections),
+    )
 
 
 def default_subscription(settings: Settings) -> SubscriptionView:
@@ -86,6 +94,7 @@ async def _get_or_create(
             timezone=settings.timezone,
             top_n=settings.top_n,
             sections=[],
+            full_sections=False,
         )
         session.add(sub)
     return sub
@@ -129,9 +138,12 @@ async def change_subscription(
     push_time: str | None = None,
     top_n: int | None = None,
     toggle_section: str | None = None,
+    full_sections: bool | None = None,
 ) -> SubscriptionView:
     """Change one setting; a chat without a subscription gets an inactive one holding it."""
     sub = await _get_or_create(session, chat_id, thread_id, settings)
+    if full_sections is not None:
+        sub.full_sections = full_sections
     return await _apply(
         session, sub, push_time=push_time, top_n=top_n, toggle_section=toggle_section
     )

@@ -230,12 +230,29 @@ class Subscription(Base):
     top_n: Mapped[int] = mapped_column(Integer, default=5)
     # section names the push shows; empty = every section
     sections: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # the push shows every section in full (several messages) instead of the compact one
+    full_sections: Mapped[bool] = mapped_column(Boolean, default=False)
     # the UTC moment the next push is due (the push tick reads only the due ones and
     # moves it on); EPOCH: work it out at the next tick; None: off (unsubscribed, or the
     # chat blocked the bot)
     next_push_at: Mapped[dt.datetime | None] = mapped_column(default=EPOCH)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Bookmark(Base):
+    """A paper a Telegram user saved (🔖): per user, whatever chat they pressed it in."""
+
+    __tablename__ = "bookmarks"
+    __table_args__ = (
+        UniqueConstraint("user_id", "paper_id", name="uq_bookmarks_user_paper"),
+        Index("ix_bookmarks_user_created", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 # --------------------------------------------------------------------------- outbox
@@ -274,8 +291,9 @@ class Delivery(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     thread_id: Mapped[int] = mapped_column(Integer, default=0)
     day: Mapped[dt.date | None] = mapped_column(Date)
-    # the rendered messages, in order: in the shared body when ``body_id`` is set (then
-    # ``parts`` is empty), else here (rows queued before bodies existed)
+    # the rendered messages, in order (HTML text, or {"text", "buttons", "preview_url"}:
+    # delivery.outbox.Part): in the shared body when ``body_id`` is set (then ``parts`` is
+    # empty), else here (rows queued before bodies existed)
     parts: Mapped[list[Any]] = mapped_column(JSON)
     body_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_bodies.id"))
     parts_sent: Mapped[int] = mapped_column(Integer, default=0)

@@ -48,6 +48,8 @@ async def test_start_and_help_list_every_command_with_an_example(bot: Driver) ->
         "/subscribe 08:00 5 Asia/Seoul",
         "/unsubscribe",
         "/settings",
+        "/saved",
+        "/similar 2502.11089",
     ):
         assert f"<code>{example}</code>" in text
     assert f"<code>@{BOT_USERNAME} 검색어</code>" in text
@@ -56,18 +58,25 @@ async def test_start_and_help_list_every_command_with_an_example(bot: Driver) ->
     assert set(menus) == {None, "en"}
 
 
-async def test_today_shows_the_newest_digest(bot: Driver) -> None:
-    replies = await bot.send("/today")
-    text = "\n\n".join(r.text for r in replies)
+async def test_today_shows_the_newest_digest_in_one_message_with_a_button_per_paper(
+    bot: Driver,
+) -> None:
+    [today] = await bot.send("/today")
+    text = today.text
     assert text.startswith("📰 <b>Daily Papers 2025-05-09</b> · 상위 5/20편\n\n")
     assert (
         '<b>1. <a href="https://arxiv.org/abs/2505.04921">Perception, Reason, Think, and Plan: '
-        "A Survey on Large Multimodal Reasoning Models</a></b>"
+        "A Survey on Large Multimodal Reasoning Models</a></b> · 👍 75\n<blockquote expandable>"
     ) in text
-    assert '<a href="https://huggingface.co/papers/2505.04921">🤗 Hugging Face</a>' in text
-    assert "<b>What's New</b>\n" in text and "<b>Performance Highlights</b>\n" in text
+    assert "<b>What's New</b> " in text and "<b>Performance Highlights</b> " in text
     assert len(re.findall(r"<b>\d+\. <a href=", text)) == 5
-    assert all(utf16_len(r.text) <= 4096 for r in replies)
+    assert utf16_len(text) <= 4096
+    assert [label for label, _ in buttons(today)] == ["1", "2", "3", "4", "5"]
+    # a number opens that paper's whole card, with 🔖 and "similar" under it
+    _, [card] = await bot.press(today, "p:2505.04921")
+    assert card.text.startswith('<b><a href="https://arxiv.org/abs/2505.04921">Perception')
+    assert '<a href="https://huggingface.co/papers/2505.04921">🤗 Hugging Face</a>' in card.text
+    assert buttons(card) == [("🔖 저장", "b:2505.04921"), ("🔗 비슷한 논문", "r:2505.04921")]
 
 
 # --------------------------------------------------------------------------- top
@@ -358,9 +367,15 @@ async def test_settings_keyboard_changes_persist(bot: Driver, engine: AsyncEngin
     [message] = await bot.send("/settings")
     assert message.text == (
         "⚙️ <b>설정</b>\n구독: 꺼짐\n알림 시간: 08:00 (Asia/Seoul)\n"
-        "편수: 5\n섹션: 모두\n언어: 한국어"
+        "편수: 5\n섹션: 모두\n언어: 한국어\n전체 섹션으로 받기: 꺼짐"
     )
-    assert [d for _, d in buttons(message)] == ["c:m:time", "c:m:n", "c:m:sec", "c:m:lang"]
+    assert [d for _, d in buttons(message)] == [
+        "c:m:time",
+        "c:m:n",
+        "c:m:sec",
+        "c:m:lang",
+        "c:m:full",
+    ]
     await bot.press(message, "c:m:time")
     assert ("09:00", "c:t:0900") in buttons(bot.current(message))
     answer, _ = await bot.press(message, "c:t:0900")
@@ -384,9 +399,21 @@ async def test_settings_keyboard_changes_persist(bot: Driver, engine: AsyncEngin
         "✅ 구독했습니다: 매일 09:00 (Asia/Seoul)에 상위 10편을 보내 드립니다."
     )
     # and /today shows what the push will show
-    today = "\n".join(r.text for r in await bot.send("/today"))
-    assert "<b>Performance Highlights</b>" in today and "<b>What's New</b>" not in today
-    assert len(re.findall(r"<b>\d+\. <a href=", today)) == 10
+    [today] = await bot.send("/today")
+    assert "<b>Performance Highlights</b>" in today.text and "<b>What's New</b>" not in today.text
+    assert len(re.findall(r"<b>\d+\. <a href=", today.text)) == 10
+    assert len(buttons(today)) == 10
+    # every section in full: the push as it was, in as many messages as it needs
+    await bot.press(message, "c:m:main")
+    await bot.press(message, "c:m:full")
+    answer, _ = await bot.press(message, "c:f:1")
+    assert answer.text == "저장했습니다"
+    assert ("✓ 켜짐", "c:f:1") in buttons(bot.current(message))
+    assert (await subscription(engine, USER)).full_sections is True
+    full = await bot.send("/today")
+    assert len(full) > 1 and all(utf16_len(m.text) <= 4096 for m in full)
+    assert "<b>Performance Highlights</b>\n" in full[0].text and "blockquote" not in full[0].text
+    assert len(buttons(full[-1])) == 10 and all(not buttons(m) for m in full[:-1])
 
 
 async def test_language_switch_to_english(bot: Driver, engine: AsyncEngine) -> None:

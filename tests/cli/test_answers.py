@@ -55,8 +55,11 @@ def test_today_in_english(loaded: str) -> None:
     result = runner.invoke(app, ["today", "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("📰 Daily Papers 2025-05-09 · top 5 of 20")
-    assert "👍 75 votes" in result.output
-    assert "\nWhat's New\n" in result.output
+    # the compact push, as plain text: numbered titles, votes, shortened sections
+    assert "1. Perception, Reason, Think, and Plan" in result.output
+    assert "· 👍 75\n" in result.output
+    assert "\nWhat's New 이 논문은" in result.output
+    assert "Tap a number" not in result.output  # no buttons in a terminal
     _no_html(result.output)
 
 

@@ -16,8 +16,9 @@ from digestbot.delivery import outbox
 from digestbot.delivery.client import make_bot
 from digestbot.delivery.engine import AdminAlert, DeliveryEngine, EngineStats
 from digestbot.delivery.enqueue import enqueue_push
-from digestbot.delivery.outbox import NewDelivery
-from digestbot.store.models import Chat, Delivery, DeliveryKind, Subscription
+from digestbot.delivery.outbox import NewDelivery, Part
+from digestbot.present.push import Button
+from digestbot.store.models import Chat, Delivery, DeliveryBody, DeliveryKind, Subscription
 from tests.conftest import FAST_LIMITS
 from tests.delivery.conftest import DAY, add_subscribers, store_sample_digest
 from tests.support.botapi import TOKEN, FakeBotAPI
@@ -368,3 +369,49 @@ async def test_the_running_engine_sends_what_is_queued_and_stops_cleanly(
     # what was not sent went back to the outbox, ready for the next start
     assert (row.state, row.claimed_by) == ("pending", "")
     assert row.parts_sent == len(texts(botapi, 7)) < 3
+
+
+async def test_parts_carry_their_buttons_and_link_preview_and_old_rows_still_send(
+    botapi: FakeBotAPI, db_url: str, sessions: Sessions
+) -> None:
+    botapi.add_chat(11, "private")
+    buttons = ((Button("1", "p:2505.00001"),),)
+    await queue(
+        sessions,
+        NewDelivery(
+            "k:11:0",
+            DeliveryKind.PUSH,
+            11,
+            0,
+            [
+                "<b>a part stored as a plain string</b>",
+                Part("<b>with buttons</b>", buttons, "https://arxiv.org/abs/2505.00001"),
+            ],
+        ),
+    )
+    async with sessions.begin() as session:
+        [row] = await session.scalars(select(Delivery))
+        body = await session.get(DeliveryBody, row.body_id)
+        assert body is not None and row.parts == []
+        assert body.parts[0] == "<b>a part stored as a plain string</b>"  # a bare string
+        # a row queued before the shared bodies: its parts in the row itself
+        botapi.add_chat(12, "private")
+        session.add(
+            Delivery(dedupe_key="old:12:0", kind="push", chat_id=12, parts=["<b>an old row</b>"])
+        )
+    stats, _ = await deliver(make_settings(botapi, db_url), sessions)
+    assert stats.deliveries_sent == 2
+    [old] = botapi.sent_to(12)
+    assert old.text == "<b>an old row</b>"
+    first, second = [c for c in botapi.calls("sendMessage") if c.params["chat_id"] == 11]
+    assert first.params["link_preview_options"] == {"is_disabled": True}
+    assert "reply_markup" not in first.params
+    assert second.params["reply_markup"] == {
+        "inline_keyboard": [[{"text": "1", "callback_data": "p:2505.00001"}]]
+    }
+    assert second.params["link_preview_options"] == {
+        "url": "https://arxiv.org/abs/2505.00001",
+        "prefer_small_media": True,
+    }
+    [_, sent] = botapi.sent_to(11)
+    assert sent.reply_markup == second.params["reply_markup"]

@@ -67,8 +67,8 @@ async def test_push_reaches_each_active_subscription_once_however_often_queued(
     assert by_key["push:2025-05-09:-100500:77"].thread_id == 77
     async with sessions() as session:
         parts = await outbox.queued_parts(session, by_key)
-    text = "\n".join(parts["push:2025-05-09:11:0"])
-    topic = "\n".join(parts["push:2025-05-09:-100500:77"])
+    text = "\n".join(p.text for p in parts["push:2025-05-09:11:0"])
+    topic = "\n".join(p.text for p in parts["push:2025-05-09:-100500:77"])
     # titles are HTML-escaped; top_n=5 shows all 3 papers, the topic's top_n=1 only one
     assert "Paper number 3 &lt;b&gt;bold&lt;/b&gt;" in text
     assert "Paper number 1" in topic
@@ -106,7 +106,8 @@ async def test_broadcast_is_escaped_and_split(sessions: Sessions) -> None:
     rows = await deliveries(sessions)
     assert {d.dedupe_key for d in rows} == {"broadcast:b1:11:0", "broadcast:b1:12:0"}
     async with sessions() as session:
-        parts = (await outbox.queued_parts(session, ["broadcast:b1:11:0"]))["broadcast:b1:11:0"]
+        found = await outbox.queued_parts(session, ["broadcast:b1:11:0"])
+    parts = [p.text for p in found["broadcast:b1:11:0"]]
     assert len(parts) >= 2
     assert all(len(p) <= 4096 for p in parts)
     assert parts[0].startswith("&lt;script&gt; &amp; ")

@@ -312,7 +312,7 @@ async def test_the_push_header_says_how_many_papers_the_day_has(sessions: Sessio
     found = await rows(sessions)
     async with sessions() as session:
         parts = await outbox.queued_parts(session, [r.dedupe_key for r in found])
-    headers = {r.chat_id: parts[r.dedupe_key][0].split("\n", 1)[0] for r in found}
+    headers = {r.chat_id: parts[r.dedupe_key][0].text.split("\n", 1)[0] for r in found}
     assert headers == {
         1: "📰 <b>Daily Papers 2025-05-09</b> · 상위 2/3편",
         2: "📰 <b>Daily Papers 2025-05-09</b> · 3편",

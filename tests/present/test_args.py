@@ -258,3 +258,35 @@ def test_parse_date_names_its_explanation() -> None:
     with pytest.raises(BadCommandArgument) as info:
         parse_date("soon", "/top 2025-05-09")
     assert info.value.key == "arg.bad_date"
+
+
+def test_the_bookmark_similar_and_saved_callbacks_round_trip() -> None:
+    assert callbacks.parse_callback(callbacks.bookmark_data("2505.04921")) == (
+        callbacks.BookmarkCallback("2505.04921")
+    )
+    assert callbacks.parse_callback(callbacks.similar_data("hep-th/9901001")) == (
+        callbacks.SimilarCallback("hep-th/9901001")
+    )
+    assert callbacks.parse_callback(callbacks.saved_data(3)) == callbacks.SavedCallback(3)
+    assert callbacks.parse_callback(callbacks.unsave_data(2, "2505.04921v2")) == (
+        callbacks.SavedCallback(2, "2505.04921v2")
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["b:", "b:2505", "b:2505.04921:x", "r:<b>", "v:", "v:-1", "v:1:2", "v: 1", "u:1:",
+     "u::2505.04921", "u:x:2505.04921", "p:", "p:x y", "p:../etc"],
+)  # fmt: skip
+def test_junk_paper_callback_data(data: str) -> None:
+    with pytest.raises(ValueError):
+        callbacks.parse_callback(data)
+
+
+def test_saved_arguments() -> None:
+    from digestbot.present.args import BadCommandArgument, parse_saved
+
+    assert parse_saved([]) is False
+    assert parse_saved(["BibTeX"]) is True
+    with pytest.raises(BadCommandArgument):
+        parse_saved(["csv"])

@@ -20,7 +20,8 @@ group migration, 5xx, dropped connections, slow answers) and enforce Telegram's 
 limits.
 
 It models what the bot uses and nothing more: getMe, getUpdates, setWebhook,
-deleteWebhook, setMyCommands, sendMessage, editMessageText, answerCallbackQuery,
+deleteWebhook, setMyCommands, sendMessage, editMessageText, editMessageReplyMarkup,
+sendDocument (an uploaded file, multipart/form-data), answerCallbackQuery,
 answerInlineQuery, getChat and getChatMember; the HTML parse mode (or none); inline
 keyboards; article inline results.  Anything else fails loudly instead of passing by
 accident: another method is 404 "Not Found: method not found", another parameter, parse

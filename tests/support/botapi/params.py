@@ -1,18 +1,22 @@
 """Request parameters: decoded from the body (form or JSON) and read with Telegram's checks.
 
 python-telegram-bot sends ``application/x-www-form-urlencoded`` bodies with JSON-encoded
-objects; a JSON body works too.  Multipart bodies (file uploads) are not modelled.
+objects; a JSON body works too.  A ``multipart/form-data`` body (a file upload: what the
+bot sends with sendDocument) gives its text fields as text and each file part as an
+``UploadedFile`` (name, bytes, type).
 """
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import json
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from tests.support.botapi.errors import bad, not_modelled
-from tests.support.botapi.wire import JSONDict
+from tests.support.botapi.errors import bad
+from tests.support.botapi.wire import JSONDict, UploadedFile
 
 # the types of the fields of the modelled methods (form values all arrive as text)
 _JSON_FIELDS = frozenset({"reply_markup", "results", "commands", "link_preview_options", "button"})
@@ -43,10 +47,35 @@ def decode_params(content_type: str, body: bytes) -> JSONDict:
                 raise ValueError("JSON body must be an object")
             raw.update(loaded)
         elif kind == "multipart/form-data":
-            raise not_modelled("a multipart request (a file upload)")
+            raw.update(_multipart(content_type, body))
         else:  # application/x-www-form-urlencoded
             raw.update(urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     return {key: _coerce(key, value) for key, value in raw.items()}
+
+
+def _multipart(content_type: str, body: bytes) -> JSONDict:
+    """The fields of a multipart/form-data body (RFC 7578); ValueError if malformed."""
+    if "boundary=" not in content_type:
+        raise ValueError("multipart body without a boundary")
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        raise ValueError("not a multipart body")
+    fields: JSONDict = {}
+    for part in message.iter_parts():
+        if part.get_content_disposition() != "form-data":
+            raise ValueError("a multipart part that is not form-data")
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or not name:
+            raise ValueError("a form-data part without a name")
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        file_name = part.get_filename()
+        if file_name is not None:
+            fields[name] = UploadedFile(file_name, data, part.get_content_type())
+        else:
+            fields[name] = data.decode("utf-8")
+    return fields
 
 
 def _coerce(name: str, value: Any) -> Any:

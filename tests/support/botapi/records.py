@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from tests.support.botapi.wire import JSONDict
+from tests.support.botapi.wire import JSONDict, UploadedFile
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class SentMessage:
     at: float  # time.monotonic() when accepted
     plain_text: str = ""  # text after entity parsing, as a user sees it
     entities: tuple[JSONDict, ...] = ()
+    document: UploadedFile | None = None  # sendDocument: the file (text is its caption)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,15 @@ JSONDict = dict[str, Any]
 
 
 @dataclass(frozen=True)
+class UploadedFile:
+    """A file sent in a multipart/form-data request (sendDocument)."""
+
+    file_name: str
+    data: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True)
 class Reply:
     status: int
     body: bytes
