@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import collections
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -63,6 +64,11 @@ class Result:
     answers_429: int
     limit_429: int
     paid: int
+    cpu_seconds: float  # user + system time of the deliver processes
+
+    @property
+    def cpu_per_message(self) -> float:
+        return self.cpu_seconds / self.messages if self.messages else 0.0
 
     @property
     def rate(self) -> float:
@@ -144,11 +150,13 @@ async def run(
             server.set_flood(0.05, retry_after=1)
         if mode != "free":
             server.enforce_limits()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         procs = start_instances(environment(mode, server, database_url, concurrency), instances)
         for proc in procs:
             _, err = await asyncio.to_thread(proc.communicate)
             if proc.returncode != 0:
                 raise SystemExit(f"digestbot deliver failed:\n{err.decode()}")
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         sent = server.messages
         calls = server.calls("sendMessage")
         violations = server.limit_violations
@@ -165,6 +173,7 @@ async def run(
         answers_429=sum(1 for c in calls if c.status == 429),
         limit_429=violations,
         paid=paid,
+        cpu_seconds=(after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
     )
 
 
@@ -204,6 +213,10 @@ def report(r: Result, subscribers: int, instances: int) -> None:
     )
     if r.mode == "paid":
         print(f"  counted paid: {r.paid} messages = {r.paid / 10:g} Stars")
+    print(
+        f"  engine CPU: {r.cpu_per_message * 1000:.2f} ms a message (start-up included; "
+        f"one core's worth: {1 / r.cpu_per_message if r.cpu_per_message else 0:.0f} messages/s)"
+    )
     print(f"  duplicates: {r.duplicates}  losses: {r.losses}  (goal 0 and 0)")
 
 

@@ -2,11 +2,23 @@
 the published ceilings, acting on Telegram's answers (``digestbot.delivery.telegram_errors``).
 
 Concurrency: at most ``delivery_concurrency`` sends in flight (a semaphore held from the
-request until its "part sent" row is committed, so a crash repeats at most that many
-messages); up to ``4 × delivery_concurrency`` deliveries claimed, one task per chat, so a
-chat's deliveries go one at a time and a delivery's parts go in order. The global ceiling
-is checked again once a send holds its slot: sends that queued behind slow answers would
-otherwise all go out at once when the answers come.
+request until its "part sent" row is committed); up to ``4 × delivery_concurrency``
+deliveries claimed, one task per chat, so a chat's deliveries go one at a time and a
+delivery's parts go in order. The global ceiling is checked again once a send holds its
+slot: sends that queued behind slow answers would otherwise all go out at once when the
+answers come.
+
+Crash safety: "part sent" is group-committed (``delivery.progress``): every part accepted
+since the last write goes into the next one, one transaction per batch instead of one per
+message, and a send keeps its slot until the write holding its part committed. A crash
+therefore repeats at most the in-flight batch: the parts sent but not yet written, never
+more than ``delivery_concurrency`` messages.
+
+The token's global ceiling: on SQLite this process's limiter keeps it; on PostgreSQL every
+instance takes its send slots from one schedule in the database (``delivery.sendslots``,
+``delivery.budget``), and a global flood pauses that schedule for all of them. Paid
+broadcasts (pushes, while the day's cap lasts: ``delivery.paid``) take theirs from a lane
+of their own at up to 1,000/s.
 
 Failures: ``run`` (inside the bot) outlives its database. Any error in a round of the
 loop (claiming, releasing) is logged with its traceback and the round is tried again

@@ -7,10 +7,13 @@ import asyncio
 import datetime as dt
 import itertools
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from digestbot.clock import utcnow
+from digestbot.delivery import outbox
 from digestbot.delivery.budget import (
     Lane,
     Reservation,
@@ -23,11 +26,18 @@ from digestbot.delivery.budget import (
     slot_interval,
     stars,
 )
+from digestbot.delivery.client import make_bot
+from digestbot.delivery.engine import DeliveryEngine
+from digestbot.delivery.outbox import NewDelivery
 from digestbot.delivery.paid import PaidCap, add_paid_sent, paid_sent_on
 from digestbot.delivery.sendslots import LocalSlots, SharedSlots, pause_schedule, reserve_slots
-from digestbot.store.models import PaidSends
-from tests.conftest import POSTGRES_ONLY
-from tests.support.botapi import TOKEN
+from digestbot.present.plain import html_to_text
+from digestbot.present.stats import render_stats
+from digestbot.services import admin
+from digestbot.store.models import Chat, DeliveryKind, PaidSends
+from tests.conftest import FAST_LIMITS, POSTGRES_ONLY
+from tests.support.botapi import TOKEN, FakeBotAPI
+from tests.support.settings import settings_for
 
 Sessions = async_sessionmaker[AsyncSession]
 NOON = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
@@ -176,3 +186,45 @@ async def test_paid_messages_are_counted_per_utc_day(sessions: Sessions) -> None
         assert await paid_sent_on(session, NOON.date() - dt.timedelta(days=1)) == 0
         row = await session.get(PaidSends, NOON.date())
     assert row is not None and row.sent == 10
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+async def test_pushes_go_paid_until_the_cap_then_free_and_stats_show_the_cost(
+    botapi: FakeBotAPI, db_url: str, sessions: Sessions
+) -> None:
+    users = list(range(301, 306))
+    for user in users:
+        botapi.add_chat(user)
+    # the server holds paid sends to 1,000/s, free ones to the (raised) token limit
+    botapi.enforce_limits(global_per_s=2000, per_private_chat_per_s=200, paid_per_s=1000)
+    async with sessions.begin() as session:
+        session.add_all(Chat(id=u, type="private", title=str(u)) for u in users)
+        await session.flush()
+        await outbox.add_deliveries(
+            session,
+            [NewDelivery(f"push:d:{u}:0", DeliveryKind.PUSH, u, 0, ["push"]) for u in users]
+            + [NewDelivery("repost:r:301:0", DeliveryKind.REPOST, 301, 0, ["repost"])],
+        )
+    settings = settings_for(
+        botapi,
+        db_url,
+        **FAST_LIMITS,
+        rate_paid_per_second=3000.0,
+        paid_broadcast=True,
+        paid_broadcast_daily_cap=3,
+        delivery_concurrency=4,
+    )
+    async with make_bot(settings) as bot:
+        stats = await DeliveryEngine(bot, sessions, settings, instance="paid").run_until_idle()
+
+    assert stats.deliveries_sent == 6 and stats.paid_sent == 3
+    assert botapi.paid_messages == 3  # the cap; the other pushes and the repost went free
+    paid = [c for c in botapi.calls("sendMessage") if c.params.get("allow_paid_broadcast")]
+    assert len(paid) == 3 and all(c.params["text"] == "push" for c in paid)
+    async with sessions() as session:
+        found = await admin.collect_stats(session, settings, utcnow())
+    assert found.paid == (3, Decimal("0.3"), 3)
+    text = html_to_text(render_stats(found, "en", ZoneInfo("Asia/Seoul")))
+    assert "Paid broadcasts today (UTC): 3 messages = 0.3 Stars (daily cap 3)" in text
