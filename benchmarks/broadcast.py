@@ -63,6 +63,7 @@ class Result:
     losses: int
     answers_429: int
     limit_429: int
+    limit_kinds: dict[str, int]  # the server's 429s by limit: global, paid, private, group
     paid: int
     cpu_seconds: float  # user + system time of the deliver processes
 
@@ -160,6 +161,7 @@ async def run(
         sent = server.messages
         calls = server.calls("sendMessage")
         violations = server.limit_violations
+        kinds = dict(collections.Counter(k for k, _, _ in server.limit_violation_log))
     paid = await paid_count(sessions)
     await engine.dispose()
     per_chat = collections.Counter(m.chat_id for m in sent)
@@ -172,6 +174,7 @@ async def run(
         losses=sum(1 for u in users if per_chat[u] == 0),
         answers_429=sum(1 for c in calls if c.status == 429),
         limit_429=violations,
+        limit_kinds=kinds,
         paid=paid,
         cpu_seconds=(after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
     )
@@ -209,7 +212,7 @@ def report(r: Result, subscribers: int, instances: int) -> None:
         print(f"  achieved / ceiling (30/s): {r.rate / 30:.3f}  (goal >= 0.95)")
     print(
         f"  429 answers: {r.answers_429} in all, {r.limit_429} from the server's limits "
-        f"({share:.2%} of sends; goal < 1%)"
+        f"({share:.2%} of sends; goal < 1%) {r.limit_kinds or ''}"
     )
     if r.mode == "paid":
         print(f"  counted paid: {r.paid} messages = {r.paid / 10:g} Stars")

@@ -101,10 +101,11 @@ class SharedSlots:
         self.rate = rate
         self.interval = slot_interval(rate, safety)
         # a slot this late is dropped (a send that late would crowd the next slots)
-        self._grace = max(2 * self.interval, 0.01)
+        self._grace = max(2 * self.interval, 0.02)
         self._lookahead = lookahead
         self._clock = clock
-        self._slots: deque[float] = deque()
+        # (moment to send, moment after which the slot is stale)
+        self._slots: deque[tuple[float, float]] = deque()
         self._lock = asyncio.Lock()
         self._waiting = 0
         self.reservations = 0  # round trips
@@ -115,17 +116,15 @@ class SharedSlots:
         try:
             while True:
                 now = self._clock()
-                while self._slots and is_stale(self._slots[0], now, self._grace):
+                while self._slots and is_stale(self._slots[0][1], now, 0.0):
                     self._slots.popleft()
                     self.dropped += 1
                 if self._slots:
-                    return self._slots.popleft()
+                    return self._slots.popleft()[0]
                 async with self._lock:
                     if not self._slots:
                         await self._refill(batch_size(self._waiting, self.rate, self._lookahead))
-                        # the first slot of an idle schedule is "now" at the database,
-                        # already a round trip old here: it is this send's, not stale
-                        return self._slots.popleft()
+                        return self._slots.popleft()[0]
         finally:
             self._waiting -= 1
 
@@ -135,7 +134,12 @@ class SharedSlots:
             reservation, db_now = await reserve_slots(session, self._key, count, self.interval)
         after = self._clock()
         self.reservations += 1
-        self._slots.extend(reservation.local(db_now, (before + after) / 2))
+        # lateness counts from when the slot could first be used: the first slots of an
+        # idle schedule are "now" at the database, already half a round trip old here
+        self._slots.extend(
+            (at, max(at, after) + self._grace)
+            for at in reservation.local(db_now, (before + after) / 2)
+        )
 
     async def pause(self, seconds: float) -> None:
         """Pause the schedule for every instance; slots already reserved here are
