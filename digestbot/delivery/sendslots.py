@@ -108,6 +108,11 @@ class SharedSlots:
         self._slots: deque[tuple[float, float]] = deque()
         self._lock = asyncio.Lock()
         self._waiting = 0
+        # the database clock seen from here: the offset measured on the fastest round
+        # trip so far (its midpoint is the least uncertain), refreshed now and then
+        self._offset: float | None = None
+        self._offset_rtt = float("inf")
+        self._offset_at = 0.0
         self.reservations = 0  # round trips
         self.dropped = 0  # slots reserved but never used (stale, or dropped by a pause)
 
@@ -134,11 +139,15 @@ class SharedSlots:
             reservation, db_now = await reserve_slots(session, self._key, count, self.interval)
         after = self._clock()
         self.reservations += 1
+        rtt = after - before
+        if self._offset is None or rtt <= self._offset_rtt or after - self._offset_at > 30.0:
+            self._offset = (before + after) / 2 - db_now
+            self._offset_rtt, self._offset_at = rtt, after
         # lateness counts from when the slot could first be used: the first slots of an
         # idle schedule are "now" at the database, already half a round trip old here
         self._slots.extend(
             (at, max(at, after) + self._grace)
-            for at in reservation.local(db_now, (before + after) / 2)
+            for at in reservation.local(db_now, db_now + self._offset)
         )
 
     async def pause(self, seconds: float) -> None:
