@@ -51,7 +51,6 @@ from digestbot.store.models import Chat, DeliveryKind, PaidSends  # noqa: E402
 from tests.support.botapi import TOKEN, FakeBotAPI  # noqa: E402
 
 MODES = ("limited", "free", "paid")
-OFF = "1000000"  # a rate no run comes near: limits off
 
 
 @dataclass
@@ -110,11 +109,7 @@ def environment(
         "PTB_TIMEDELTA": "true",
     }
     if mode == "free":
-        env |= {
-            "DIGESTBOT_RATE_GLOBAL_PER_SECOND": OFF,
-            "DIGESTBOT_RATE_PRIVATE_PER_SECOND": OFF,
-            "DIGESTBOT_RATE_GROUP_PER_MINUTE": OFF,
-        }
+        env["DIGESTBOT_RATE_LIMITS_ENABLED"] = "false"
     if mode == "paid":
         env |= {
             "DIGESTBOT_PAID_BROADCAST": "true",

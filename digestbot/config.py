@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     rate_global_per_second: float = Field(30.0, gt=0)
     rate_private_per_second: float = Field(1.0, gt=0)
     rate_group_per_minute: float = Field(20.0, gt=0)
+    # false: no pacing at all (only against a Bot API server without limits: benchmarks)
+    rate_limits_enabled: bool = True
     delivery_concurrency: int = Field(32, ge=1, le=1000)
     delivery_max_attempts: int = Field(5, ge=1)
     delivery_max_sleep: float = Field(30.0, ge=0)

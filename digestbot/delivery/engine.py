@@ -81,7 +81,7 @@ def limits_from_settings(settings: Settings, *, enabled: bool = True) -> RateLim
         global_per_second=settings.rate_global_per_second,
         private_per_second=settings.rate_private_per_second,
         group_per_minute=settings.rate_group_per_minute,
-        enabled=enabled,
+        enabled=enabled and settings.rate_limits_enabled,
     )
 
 
