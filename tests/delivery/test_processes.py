@@ -74,10 +74,8 @@ async def test_killed_midway_and_restarted_nobody_missed_at_most_in_flight_twice
     await prepare(botapi, sessions, users)
 
     first = start_deliver(botapi, db_url, "crash-test", rate=60.0)
-    for _ in range(600):
-        if len(botapi.messages) >= 50:
-            break
-        await asyncio.sleep(0.02)
+    # a process can take many seconds to start on a busy machine: wait for its sends
+    await botapi.wait_for(lambda: len(botapi.messages) >= 50, timeout=60)
     first.send_signal(signal.SIGKILL)
     first.communicate(timeout=10)
     assert first.returncode == -signal.SIGKILL
