@@ -86,9 +86,17 @@ class Settings(BaseSettings):
     rate_global_per_second: float = Field(30.0, gt=0)
     rate_private_per_second: float = Field(1.0, gt=0)
     rate_group_per_minute: float = Field(20.0, gt=0)
+    # false: no pacing at all (only against a Bot API server without limits: benchmarks)
+    rate_limits_enabled: bool = True
     delivery_concurrency: int = Field(32, ge=1, le=1000)
     delivery_max_attempts: int = Field(5, ge=1)
     delivery_max_sleep: float = Field(30.0, ge=0)
+    # a claim an instance stops renewing (it died) is free again after this many seconds
+    delivery_lease_seconds: float = Field(60.0, ge=1)
+    # pushes with allow_paid_broadcast (0.1 Stars a message) up to this many a UTC day
+    paid_broadcast: bool = False
+    paid_broadcast_daily_cap: int = Field(0, ge=0)
+    rate_paid_per_second: float = Field(1000.0, gt=0)
     channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     webhook_url: str = ""
     webhook_listen: str = "0.0.0.0"  # noqa: S104 - the webhook must be reachable

@@ -417,6 +417,23 @@ async def test_enforce_limits(server: FakeBotAPI, bot: Bot) -> None:
     await bot.send_message(GROUP, "unlimited")
 
 
+async def test_paid_broadcasts_are_held_to_the_paid_limit(server: FakeBotAPI, bot: Bot) -> None:
+    for uid in range(100, 110):
+        server.add_user(uid, f"u{uid}")
+    server.enforce_limits(global_per_s=2, paid_per_s=6)
+
+    for uid in (100, 101):
+        await bot.send_message(uid, "free")
+    with pytest.raises(RetryAfter):  # the 2 free sends of this second are used up
+        await bot.send_message(102, "free")
+    for uid in range(102, 106):  # paid: up to 6 sends a second of every kind
+        await bot.send_message(uid, "paid", allow_paid_broadcast=True)
+    with pytest.raises(RetryAfter):
+        await bot.send_message(106, "paid", allow_paid_broadcast=True)
+    assert server.paid_messages == 4
+    assert [kind for kind, _chat, _at in server.limit_violation_log] == ["global", "paid"]
+
+
 # --------------------------------------------------------------------------- chats
 
 

@@ -36,6 +36,7 @@ from digestbot.bot.context import CONTEXT_TYPES, BotApp
 from digestbot.bot.error_handler import on_error
 from digestbot.bot.health import process_state
 from digestbot.config import LANGUAGES, Language, Settings
+from digestbot.delivery.client import engine_request
 from digestbot.delivery.telegram_errors import initialize_safely
 from digestbot.errors import ConfigError
 from digestbot.logs import hide_token
@@ -63,6 +64,7 @@ def build_application(settings: Settings) -> BotApp:
         .token(token)
         .base_url(f"{settings.api_url}/bot")
         .base_file_url(f"{settings.api_url}/file/bot")
+        .request(engine_request(settings))  # the delivery engine sends with this bot too
         .context_types(CONTEXT_TYPES)
         .defaults(
             Defaults(

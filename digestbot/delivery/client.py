@@ -3,13 +3,14 @@ pool as large as the sends in flight, and a start-up that never shows the token.
 
 from __future__ import annotations
 
+import httpx
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from digestbot.config import Settings
 from digestbot.delivery.telegram_errors import initialize_safely
 
-__all__ = ["EngineBot", "make_bot"]
+__all__ = ["EngineBot", "engine_request", "make_bot"]
 
 
 class EngineBot(Bot):
@@ -28,15 +29,27 @@ class EngineBot(Bot):
         await initialize_safely(super().initialize, self.token, self._api_url)
 
 
-def make_bot(settings: Settings, *, timeout: float = 10.0) -> Bot:
-    """A Bot for the engine: the configured API server, and a connection pool as large
-    as the number of sends in flight (PTB's default pool of one would time out).
-    Starting it (``async with``) raises ``ConfigError`` for a rejected token."""
-    request = HTTPXRequest(
-        connection_pool_size=settings.delivery_concurrency + 4,
+def engine_request(settings: Settings, *, timeout: float = 10.0) -> HTTPXRequest:
+    """One HTTP connection pool for the engine's sends: as many connections as sends in
+    flight, all of them kept alive (httpx keeps only 20 idle connections by default, so
+    at a higher concurrency every answer would close one and the next send would open a
+    new TCP connection)."""
+    size = settings.delivery_concurrency + 4
+    return HTTPXRequest(
+        connection_pool_size=size,
         read_timeout=timeout,
         write_timeout=timeout,
         connect_timeout=timeout,
         pool_timeout=timeout,
+        httpx_kwargs={"limits": httpx.Limits(max_connections=size, max_keepalive_connections=size)},
     )
-    return EngineBot(settings.require_token(), settings.api_url, request)
+
+
+def make_bot(settings: Settings, *, timeout: float = 10.0) -> Bot:
+    """A Bot for the engine: the configured API server, and a connection pool as large
+    as the number of sends in flight (``engine_request``; PTB's default pool of one
+    would time out). Starting it (``async with``) raises ``ConfigError`` for a rejected
+    token."""
+    return EngineBot(
+        settings.require_token(), settings.api_url, engine_request(settings, timeout=timeout)
+    )

@@ -2,11 +2,23 @@
 the published ceilings, acting on Telegram's answers (``digestbot.delivery.telegram_errors``).
 
 Concurrency: at most ``delivery_concurrency`` sends in flight (a semaphore held from the
-request until its "part sent" row is committed, so a crash repeats at most that many
-messages); up to ``4 × delivery_concurrency`` deliveries claimed, one task per chat, so a
-chat's deliveries go one at a time and a delivery's parts go in order. The global ceiling
-is checked again once a send holds its slot: sends that queued behind slow answers would
-otherwise all go out at once when the answers come.
+request until its "part sent" row is committed); up to ``4 × delivery_concurrency``
+deliveries claimed, one task per chat, so a chat's deliveries go one at a time and a
+delivery's parts go in order. The global ceiling is checked again once a send holds its
+slot: sends that queued behind slow answers would otherwise all go out at once when the
+answers come.
+
+Crash safety: "part sent" is group-committed (``delivery.progress``): every part accepted
+since the last write goes into the next one, one transaction per batch instead of one per
+message, and a send keeps its slot until the write holding its part committed. A crash
+therefore repeats at most the in-flight batch: the parts sent but not yet written, never
+more than ``delivery_concurrency`` messages.
+
+The token's global ceiling: on SQLite this process's limiter keeps it; on PostgreSQL every
+instance takes its send slots from one schedule in the database (``delivery.sendslots``,
+``delivery.budget``), and a global flood pauses that schedule for all of them. Paid
+broadcasts (pushes, while the day's cap lasts: ``delivery.paid``) take theirs from a lane
+of their own at up to 1,000/s.
 
 Failures: ``run`` (inside the bot) outlives its database. Any error in a round of the
 loop (claiming, releasing) is logged with its traceback and the round is tried again
@@ -41,15 +53,25 @@ from telegram.error import TelegramError
 from digestbot.clock import backoff_delay, utcnow
 from digestbot.config import Settings
 from digestbot.delivery import outbox
+from digestbot.delivery.budget import Lane, budget_key, paid_rate
 from digestbot.delivery.latency import send_histogram
-from digestbot.delivery.outbox import Claimed, Part
+from digestbot.delivery.outbox import Claimed, Part, PartSent
+from digestbot.delivery.paid import PaidCap
+from digestbot.delivery.progress import ProgressWriter
 from digestbot.delivery.ratelimit import Clock, RateLimiter, RateLimits
+from digestbot.delivery.sendslots import LocalSlots, SharedSlots, SlotSource
 from digestbot.delivery.telegram_errors import Action, Outcome, classify
 from digestbot.logs import redact
+from digestbot.store.models import DeliveryKind
 
 log = logging.getLogger(__name__)
 
 Now = Callable[[], dt.datetime]
+
+
+def _dialect(sessions: async_sessionmaker[AsyncSession]) -> str:
+    bind = sessions.kw.get("bind")
+    return bind.dialect.name if bind is not None else ""
 
 
 def default_instance() -> str:
@@ -61,7 +83,7 @@ def limits_from_settings(settings: Settings, *, enabled: bool = True) -> RateLim
         global_per_second=settings.rate_global_per_second,
         private_per_second=settings.rate_private_per_second,
         group_per_minute=settings.rate_group_per_minute,
-        enabled=enabled,
+        enabled=enabled and settings.rate_limits_enabled,
     )
 
 
@@ -111,6 +133,7 @@ class EngineStats:
     # message twice (or got it although the delivery says failed)
     uncertain: int = 0
     loop_errors: int = 0  # database (or other) errors the running engine outlived
+    paid_sent: int = 0  # parts Telegram accepted with allow_paid_broadcast
     alerts: list[AdminAlert] = field(default_factory=list)
     send_seconds: Histogram = field(default_factory=send_histogram)  # accepted sends
 
@@ -129,7 +152,7 @@ class DeliveryEngine:
         limits: RateLimits | None = None,
         clock: Clock = time.monotonic,
         now: Now = utcnow,
-        lease: float = 60.0,
+        lease: float | None = None,
         poll_interval: float = 1.0,
         backoff_base: float = 2.0,
         on_alert: AlertHook | None = None,
@@ -141,10 +164,38 @@ class DeliveryEngine:
         self.sessions = sessions
         self.settings = settings
         self.instance = (instance or default_instance())[:64]
-        self.limiter = RateLimiter(limits or limits_from_settings(settings), clock)
+        limits = limits or limits_from_settings(settings)
+        self.limiter = RateLimiter(limits, clock)
+        self._clock = clock
+        shared = _dialect(sessions) == "postgresql"
+        # the token's global ceiling: on PostgreSQL one schedule in the database for every
+        # instance (None: this process's limiter keeps it, as on SQLite)
+        self.budget: SlotSource | None = None
+        if shared and limits.enabled:
+            self.budget = SharedSlots(
+                sessions, budget_key(bot.token, Lane.FREE), limits.global_per_second, clock=clock
+            )
+        # paid broadcasts: pushes go with allow_paid_broadcast while the day's cap lasts
+        self.paid: PaidCap | None = None
+        self.paid_slots: SlotSource | None = None
+        paid_per_second = paid_rate(settings.rate_paid_per_second, limits.global_per_second)
+        if settings.paid_broadcast and settings.paid_broadcast_daily_cap and paid_per_second:
+            self.paid = PaidCap(
+                sessions,
+                settings.paid_broadcast_daily_cap,
+                now=now,
+                batch=max(1, min(1000, int(paid_per_second / 10))),
+            )
+            if limits.enabled:
+                key = budget_key(bot.token, Lane.PAID)
+                self.paid_slots = (
+                    SharedSlots(sessions, key, paid_per_second, clock=clock)
+                    if shared
+                    else LocalSlots(paid_per_second, clock=clock)
+                )
         self.stats = EngineStats()
         self._now = now
-        self._lease = lease
+        self._lease = settings.delivery_lease_seconds if lease is None else lease
         self._poll = poll_interval
         self._backoff_base = backoff_base
         self._error_pause = error_pause
@@ -162,6 +213,7 @@ class DeliveryEngine:
         self._superseded: set[int] = set()
         self._dead_chats: dict[int, str] = {}
         self._stopping = False
+        self._progress = ProgressWriter(sessions, self.instance, now=now, lease=self._lease)
 
     # ------------------------------------------------------------------ public
 
@@ -186,6 +238,7 @@ class DeliveryEngine:
         self._stopping = False
         self._released = False
         heartbeat = asyncio.create_task(self._heartbeat())
+        self._progress.start()
         failures = 0
         try:
             while stop is None or not stop.is_set():
@@ -298,6 +351,13 @@ class DeliveryEngine:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        # what was sent is written before the rest is handed back
+        await self._progress.stop()
+        if self.paid is not None:
+            try:
+                await self.paid.close()
+            except Exception:
+                log.exception("handing back unspent paid messages failed")
         if self._claims:
             try:
                 async with self.sessions.begin() as session:
@@ -351,13 +411,20 @@ class DeliveryEngine:
             if d.chat_id in self._dead_chats:
                 await self._fail(d, f"chat inactive: {self._dead_chats[d.chat_id]}")
                 return True
-            await self._pace(d.chat_id)
+            paid = await self._take_paid(d)
+            # the global slot: this process's limiter, or a slot source (shared, paid)
+            source = self.paid_slots if paid else self.budget
+            local = source is None and not paid
+            await self._pace(d.chat_id, local)
             outcome: Outcome | None = None
             async with self._slots:
                 # ask again: while this send waited for its slot, the sends ahead of it
                 # may have filled the global window (slow answers free slots in bunches)
-                await self._keep_window()
-                sent_at = self.limiter.mark_sent(d.chat_id)
+                await self._keep_window(local)
+                if source is not None:
+                    # taken while holding a send slot: the slot's moment is the send's
+                    await self._wait_for(await source.acquire())
+                sent_at = self.limiter.mark_sent(d.chat_id, count_global=local)
                 part = d.parts[d.parts_sent]
                 started = time.perf_counter()
                 try:
@@ -368,25 +435,22 @@ class DeliveryEngine:
                         message_thread_id=d.thread_id or None,
                         reply_markup=reply_markup(part),
                         link_preview_options=link_preview(part),
+                        allow_paid_broadcast=paid or None,
                     )
                 except TelegramError as exc:
                     outcome = classify(exc)
+                    if paid and self.paid is not None:
+                        self.paid.give_back()
                 else:
                     self.stats.send_seconds.observe(time.perf_counter() - started)
                     self.limiter.record_success(d.chat_id)
                     d.parts_sent += 1
                     done = d.parts_sent == len(d.parts)
-                    async with self.sessions.begin() as session:
-                        kept = await outbox.mark_part_sent(
-                            session,
-                            d.id,
-                            self.instance,
-                            parts_sent=d.parts_sent,
-                            done=done,
-                            now=self._now(),
-                            lease=self._lease,
-                        )
+                    kept = await self._progress.record(
+                        PartSent(d.id, d.parts_sent, done, paid=paid)
+                    )
                     self.stats.messages_sent += 1
+                    self.stats.paid_sent += paid
                     if not kept:
                         self.stats.lost_claims += 1
                         log.warning("delivery %s: claim lost, another instance has it", d.id)
@@ -397,24 +461,50 @@ class DeliveryEngine:
                 return True
         return True
 
-    async def _pace(self, chat_id: int) -> None:
+    async def _take_paid(self, d: Claimed) -> bool:
+        """Whether this part goes as a paid broadcast: pushes only, while the cap lasts."""
+        if self.paid is None or d.kind != DeliveryKind.PUSH:
+            return False
+        return await self.paid.take()
+
+    async def _pace(self, chat_id: int, local: bool = True) -> None:
+        """Wait for the chat's next moment; ``local``: and for a global slot of this
+        process's limiter (otherwise a slot source gives it, once a send slot is held)."""
         while True:
             delay = self.limiter.chat_delay(chat_id)
             if delay <= 0:
                 break
             await asyncio.sleep(delay)
-        delay = self.limiter.reserve_global(chat_id)
-        if delay > 0:
-            await asyncio.sleep(delay)
-        await self._keep_window()
+        if local:
+            delay = self.limiter.reserve_global(chat_id)
+            if delay > 0:
+                await asyncio.sleep(delay)
+        await self._keep_window(local)
 
-    async def _keep_window(self) -> None:
-        """Wait until a send now keeps the global window (and no global pause holds)."""
+    async def _keep_window(self, local: bool = True) -> None:
+        """Wait until a send now keeps the global window (``local``) and no global pause
+        holds."""
         while True:
-            delay = max(self.limiter.send_delay(), self.limiter.pause_delay())
+            window = self.limiter.send_delay() if local else 0.0
+            delay = max(window, self.limiter.pause_delay())
             if delay <= 0:
                 return
             await asyncio.sleep(delay)
+
+    async def _wait_for(self, at: float) -> None:
+        delay = at - self._clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _pause_everyone(self, seconds: float) -> None:
+        """A global flood: the shared schedules pause for every instance too."""
+        for source in (self.budget, self.paid_slots):
+            if source is None:
+                continue
+            try:
+                await source.pause(seconds)
+            except Exception:
+                log.exception("pausing the shared send budget failed")
 
     # ------------------------------------------------------------------ answers
 
@@ -430,6 +520,7 @@ class DeliveryEngine:
                     "flood: many recent answers were 429; pausing all sends for %.0f s",
                     outcome.retry_after,
                 )
+                await self._pause_everyone(outcome.retry_after)
             if outcome.retry_after <= self.settings.delivery_max_sleep:
                 return True
             due = self._now() + dt.timedelta(seconds=outcome.retry_after)

@@ -375,6 +375,58 @@ async def mark_part_sent(
     return await _update_mine(session, delivery_id, instance, **values)
 
 
+@dataclass(frozen=True, slots=True)
+class PartSent:
+    """Telegram accepted part ``parts_sent`` (1-based) of delivery ``delivery_id``."""
+
+    delivery_id: int
+    parts_sent: int
+    done: bool
+    paid: bool = False  # sent with allow_paid_broadcast (counted in paid_sends)
+
+
+async def mark_parts_sent(
+    session: AsyncSession,
+    progress: Sequence[PartSent],
+    instance: str,
+    *,
+    now: dt.datetime,
+    lease: float,
+) -> set[int]:
+    """``mark_part_sent`` for a batch, in one UPDATE per distinct (parts_sent, done)
+    (a push has one or two parts, so a batch of hundreds is a few statements). Returns
+    the ids whose claim is still ``instance``'s; the others were lost."""
+    groups: dict[tuple[int, bool], list[int]] = {}
+    for p in progress:
+        groups.setdefault((p.parts_sent, p.done), []).append(p.delivery_id)
+    kept: set[int] = set()
+    for (parts_sent, done), ids in groups.items():
+        values: dict[str, object] = {"parts_sent": parts_sent}
+        if done:
+            values |= {
+                "state": DeliveryState.SENT,
+                "finished_at": now,
+                "lease_until": None,
+                "last_error": "",
+            }
+        else:
+            values["lease_until"] = now + dt.timedelta(seconds=lease)
+        for chunk in chunked(ids):
+            result = await session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id.in_(chunk),
+                    Delivery.claimed_by == instance,
+                    Delivery.state == DeliveryState.SENDING,
+                )
+                .values(**values)
+                .returning(Delivery.id)
+                .execution_options(synchronize_session=False)
+            )
+            kept.update(result.scalars())
+    return kept
+
+
 async def reschedule(
     session: AsyncSession,
     delivery_id: int,

@@ -130,13 +130,15 @@ class RateLimiter:
             return 0.0
         return max(0.0, self._paused_until - self._clock())
 
-    def mark_sent(self, chat_id: int) -> float:
+    def mark_sent(self, chat_id: int, *, count_global: bool = True) -> float:
         """A request to ``chat_id`` is going out now; returns its timestamp (for
-        ``record_flood``)."""
+        ``record_flood``). ``count_global`` False: its global slot came from elsewhere
+        (the shared budget, the paid lane), so it does not count in this window."""
         now = self._clock()
         if not self.limits.enabled:
             return now
-        self._sent.append(now)
+        if count_global:
+            self._sent.append(now)
         next_free = now + self.limits.chat_interval(chat_id)
         self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), next_free)
         return now

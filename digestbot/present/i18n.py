@@ -139,6 +139,7 @@ _KO: dict[str, str] = {
         "Hugging Face 목록과 자동 요약으로 계속 보냅니다."
     ),
     "admin.stats.warnings": "최근 다이제스트에서 수정·건너뛴 부분: {n}건",
+    "admin.stats.paid": "⭐ 오늘(UTC) 유료 발송 {messages}건 = {stars} Stars (하루 한도 {cap}건)",
     "admin.stats.source": "출처 {name}: 마지막 성공 {ok}, 최신 날짜 {newest}",
     "admin.stats.llm": (
         "🤖 오늘 요약 요청 {requests}건 (성공 {summaries}), 토큰 {tokens}; "
@@ -306,6 +307,8 @@ _EN: dict[str, str] = {
         "weekdays or more; the push goes on from Hugging Face's list and generated summaries."
     ),
     "admin.stats.warnings": "Newest digest: {n} repaired or skipped",
+    "admin.stats.paid": "⭐ Paid broadcasts today (UTC): {messages} messages = {stars} Stars "
+    "(daily cap {cap})",
     "admin.stats.source": "Source {name}: last success {ok}, newest day {newest}",
     "admin.stats.llm": (
         "🤖 Summaries today: {requests} requests ({summaries} written), {tokens} tokens; "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from digestbot.clock import as_utc
@@ -50,6 +51,9 @@ class Stats:
     # still without a Korean summary; None: no model configured
     llm: tuple[int, int, int, int] | None = None
     summaries_pending: int = 0
+    # paid broadcasts: messages sent paid this UTC day, what they cost in Stars, the
+    # daily cap; None: paid broadcasts off and nothing paid today
+    paid: tuple[int, Decimal, int] | None = None
 
 
 def _source_line(line: SourceLine, lang: str, zone: ZoneInfo) -> str:
@@ -105,6 +109,9 @@ def render_stats(stats: Stats, lang: str, zone: ZoneInfo) -> str:
                 pending=stats.summaries_pending,
             )
         )
+    if stats.paid is not None:
+        messages, stars, cap = stats.paid
+        extra.append(t(lang, "admin.stats.paid", messages=messages, stars=f"{stars:g}", cap=cap))
     body = t(
         lang,
         "admin.stats",

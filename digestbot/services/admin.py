@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from digestbot.clock import local_today
 from digestbot.config import Settings
+from digestbot.delivery.budget import stars
 from digestbot.delivery.enqueue import enqueue_repost, subscription_targets
+from digestbot.delivery.paid import paid_sent_on, utc_day
 from digestbot.digest.merge import ARCHIVE, HUGGING_FACE
 from digestbot.present.stats import IngestSummary, SourceLine, Stats
 from digestbot.store.archive import day_papers, day_warnings, last_ingest_run, newest_day
@@ -91,6 +93,10 @@ async def collect_stats(session: AsyncSession, settings: Settings, now: dt.datet
     )
     run = await last_ingest_run(session)
     newest = await newest_day(session)
+    paid_today = await paid_sent_on(session, utc_day(now))
+    paid = None
+    if settings.paid_broadcast or paid_today:
+        paid = (paid_today, stars(paid_today), settings.paid_broadcast_daily_cap)
     llm = None
     if settings.llm_base_url:
         usage = await usage_since(session, midnight)
@@ -115,6 +121,7 @@ async def collect_stats(session: AsyncSession, settings: Settings, now: dt.datet
         ),
         llm=llm,
         summaries_pending=await pending_summaries(session, newest) if newest else 0,
+        paid=paid,
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -306,3 +307,29 @@ class Delivery(Base):
     lease_until: Mapped[dt.datetime | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+# --------------------------------------------------------------------------- send budget
+
+
+class SendBudget(Base):
+    """One token's send schedule, shared by every instance on one PostgreSQL: the next
+    free send slot and a global pause, in the database's clock (epoch seconds). ``key``
+    is a hash of the token and the lane (free or paid), never the token."""
+
+    __tablename__ = "send_budget"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_slot: Mapped[float] = mapped_column(Float)
+    paused_until: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class PaidSends(Base):
+    """Paid-broadcast messages of one UTC day: reserved under the daily cap by the
+    instances, and accepted by Telegram (what they cost)."""
+
+    __tablename__ = "paid_sends"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    reserved: Mapped[int] = mapped_column(Integer, default=0)
+    sent: Mapped[int] = mapped_column(Integer, default=0)

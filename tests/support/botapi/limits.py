@@ -45,19 +45,29 @@ def parse_message_text(text: str, parse_mode: object) -> tuple[str, list[JSONDic
 @dataclass
 class FloodLimits:
     """At most ``global_per_s`` sends a second in all, ``per_private_chat_per_s`` a second to
-    one private chat and ``per_group_per_min`` a minute to one group or channel."""
+    one private chat and ``per_group_per_min`` a minute to one group or channel.
+
+    A send with ``allow_paid_broadcast`` (a paid broadcast, Bot API 7.11) is held to
+    ``paid_per_s`` sends a second of every kind instead of ``global_per_s`` (the chat
+    limits still apply); sends without it stay within ``global_per_s`` among themselves.
+    """
 
     global_per_s: int
     per_private_chat_per_s: int
     per_group_per_min: int
-    _global: deque[float] = field(default_factory=deque)
+    paid_per_s: int = 1000
+    _global: deque[float] = field(default_factory=deque)  # sends without the flag
+    _all: deque[float] = field(default_factory=deque)  # every send
     _chats: dict[int, deque[float]] = field(default_factory=dict)
 
-    def admit(self, chat_id: int, private: bool, now: float) -> tuple[str, float] | None:
+    def admit(
+        self, chat_id: int, private: bool, now: float, *, paid: bool = False
+    ) -> tuple[str, float] | None:
         """Count a send at ``now`` (monotonic) and return None; or, if it breaks a limit,
-        count nothing and return the limit ("global", "private" or "group") and the
-        seconds until the send would be allowed."""
+        count nothing and return the limit ("global", "paid", "private" or "group") and
+        the seconds until the send would be allowed."""
         _expire(self._global, now - 1.0)
+        _expire(self._all, now - 1.0)
         if private:
             span, allowed, kind = 1.0, self.per_private_chat_per_s, "private"
         else:
@@ -65,13 +75,17 @@ class FloodLimits:
         chat = self._chats.setdefault(chat_id, deque())
         _expire(chat, now - span)
         wait, broken = 0.0, ""
-        if len(self._global) >= self.global_per_s:
+        if paid and len(self._all) >= self.paid_per_s:
+            wait, broken = self._all[0] + 1.0 - now, "paid"
+        if not paid and len(self._global) >= self.global_per_s:
             wait, broken = self._global[0] + 1.0 - now, "global"
         if len(chat) >= allowed and chat[0] + span - now > wait:
             wait, broken = chat[0] + span - now, kind
         if broken:
             return broken, wait
-        self._global.append(now)
+        if not paid:
+            self._global.append(now)
+        self._all.append(now)
         chat.append(now)
         return None
 

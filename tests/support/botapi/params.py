@@ -33,7 +33,7 @@ _INT_FIELDS = frozenset(
     }
 )
 _FLOAT_FIELDS = frozenset({"timeout"})
-_BOOL_FIELDS = frozenset({"show_alert", "drop_pending_updates"})
+_BOOL_FIELDS = frozenset({"show_alert", "drop_pending_updates", "allow_paid_broadcast"})
 
 
 def decode_params(content_type: str, body: bytes) -> JSONDict:

@@ -77,6 +77,7 @@ class Records:
         self._callback_answers: dict[str, CallbackAnswer] = {}
         self._inline_answers: dict[str, InlineAnswer] = {}
         self._violations: list[Violation] = []
+        self._paid = 0  # accepted sends with allow_paid_broadcast
         self._webhook_deliveries: list[tuple[int, int]] = []
         self._errors: list[str] = []
 
@@ -103,6 +104,10 @@ class Records:
         with self._changed:
             self._inline_answers[answer.inline_query_id] = answer
             self._changed.notify_all()
+
+    def add_paid(self, chat_id: int) -> None:
+        with self._changed:
+            self._paid += 1
 
     def add_violation(self, violation: Violation) -> None:
         with self._changed:
@@ -145,6 +150,10 @@ class Records:
     def inline_answers(self) -> dict[str, InlineAnswer]:
         with self._changed:
             return dict(self._inline_answers)
+
+    def paid(self) -> int:
+        with self._changed:
+            return self._paid
 
     def violations(self) -> list[Violation]:
         with self._changed:

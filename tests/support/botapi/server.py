@@ -288,6 +288,11 @@ class FakeBotAPI:
         return self._state.records.inline_answers()
 
     @property
+    def paid_messages(self) -> int:
+        """Accepted sends that were paid broadcasts (``allow_paid_broadcast``)."""
+        return self._state.records.paid()
+
+    @property
     def limit_violations(self) -> int:
         """How many sends enforce_limits() answered with 429."""
         return len(self._state.records.violations())
@@ -470,10 +475,12 @@ class FakeBotAPI:
         per_private_chat_per_s: int = 1,
         per_group_per_min: int = 20,
         *,
+        paid_per_s: int = 1000,
         enabled: bool = True,
     ) -> None:
         """Enforce Telegram's flood limits on sendMessage (sliding windows); a send over a
-        limit gets 429 with retry_after and is logged in limit_violation_log."""
-        limits = FloodLimits(global_per_s, per_private_chat_per_s, per_group_per_min)
+        limit gets 429 with retry_after and is logged in limit_violation_log. Paid
+        broadcasts (``allow_paid_broadcast``) are held to ``paid_per_s`` instead."""
+        limits = FloodLimits(global_per_s, per_private_chat_per_s, per_group_per_min, paid_per_s)
         with self._lock:
             self._state.limits = limits if enabled else None

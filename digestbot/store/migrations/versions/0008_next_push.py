@@ -11,7 +11,7 @@ parts); ``deliveries.body_id`` points at it (``parts`` is then empty). 100,000 p
 six distinct renders are six bodies, not 400 MB of copies.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

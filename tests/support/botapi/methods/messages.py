@@ -15,7 +15,7 @@ from tests.support.botapi.limits import parse_message_text
 from tests.support.botapi.markup import inline_markup
 from tests.support.botapi.messages import StoredMessage
 from tests.support.botapi.methods.method import Method
-from tests.support.botapi.params import opt_int, opt_str, req_int
+from tests.support.botapi.params import opt_bool, opt_int, opt_str, req_int
 from tests.support.botapi.records import SentMessage, Violation
 from tests.support.botapi.registry import Chat
 from tests.support.botapi.state import State
@@ -36,7 +36,7 @@ def send_message(state: State, params: JSONDict) -> JSONDict:
     text, parse_mode = _text(params)
     plain, entities = parse_message_text(text, parse_mode)
     markup = inline_markup(params)
-    _admit(state, chat, "sendMessage")
+    _admit(state, chat, "sendMessage", paid=opt_bool(params, "allow_paid_broadcast"))
     message = state.messages.new(chat, state.bot_sender(chat), thread_id)
     message["text"] = plain
     if entities:
@@ -45,6 +45,8 @@ def send_message(state: State, params: JSONDict) -> JSONDict:
         message["reply_markup"] = markup
     stored = state.messages.put(chat.id, message, from_bot=True)
     _record(state, chat, stored, "sendMessage", text, parse_mode)
+    if opt_bool(params, "allow_paid_broadcast"):
+        state.records.add_paid(chat.id)
     return message
 
 
@@ -153,14 +155,14 @@ def _thread(chat: Chat, params: Mapping[str, Any]) -> int | None:
     return thread_id
 
 
-def _admit(state: State, chat: Chat, method: str) -> None:
+def _admit(state: State, chat: Chat, method: str, *, paid: bool = False) -> None:
     """Injected floods (set_flood), then Telegram's flood limits on sends (enforce_limits;
-    edits do not count)."""
+    edits do not count; a paid broadcast is held to the paid limit)."""
     state.faults.raise_flooded(method)
     if state.limits is None or method not in ("sendMessage", "sendDocument"):
         return
     now = time.monotonic()
-    refused = state.limits.admit(chat.id, chat.type == "private", now)
+    refused = state.limits.admit(chat.id, chat.type == "private", now, paid=paid)
     if refused is not None:
         limit, wait = refused
         state.records.add_violation(Violation(limit, chat.id, now))
@@ -201,7 +203,9 @@ _DOCUMENT_PARAMS = frozenset(
 )
 
 METHODS = (
-    Method("sendMessage", _TEXT_PARAMS | {"message_thread_id"}, send_message),
+    Method(
+        "sendMessage", _TEXT_PARAMS | {"message_thread_id", "allow_paid_broadcast"}, send_message
+    ),
     Method("editMessageText", _TEXT_PARAMS | {"message_id"}, edit_message_text),
     # python-telegram-bot sends its default parse_mode with every edit; Telegram ignores it
     Method(
