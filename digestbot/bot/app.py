@@ -29,7 +29,7 @@ from telegram.ext import (
     filters,
 )
 
-from digestbot.bot import admin, callbacks, commands, inline, runtime, settings_menu
+from digestbot.bot import admin, callbacks, commands, follows, inline, runtime, settings_menu
 from digestbot.bot.context import CONTEXT_TYPES, BotApp
 from digestbot.bot.error_handler import on_error
 from digestbot.config import LANGUAGES, Language, Settings
@@ -90,6 +90,9 @@ def _register(app: BotApp) -> None:
         "subscribe": commands.subscribe_command,
         "unsubscribe": commands.unsubscribe_command,
         "settings": settings_menu.settings_command,
+        "follow": follows.follow_command,
+        "following": follows.following_command,
+        "unfollow": follows.unfollow_command,
     }
     for name, callback in everyday.items():
         app.add_handler(CommandHandler(name, callback, filters=messages_and_posts))
@@ -101,6 +104,7 @@ def _register(app: BotApp) -> None:
         Prefix.TOP: callbacks.on_top_button,
         Prefix.SEARCH: callbacks.on_search_button,
         Prefix.SETTINGS: settings_menu.on_settings_button,
+        Prefix.FOLLOW: follows.on_unfollow_button,
     }
     for prefix, callback in buttons.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=PATTERNS[prefix]))

@@ -46,12 +46,15 @@ def _settings_text(sub: SubscriptionView, lang: str, menu: SettingsMenu) -> str:
         top_n=sub.top_n,
         sections=sub.sections,
         lang=lang,
+        cadence=sub.cadence,
+        follows_only=sub.follows_only,
     )
     prompt = {
         SettingsMenu.TIME: t(lang, "settings.pick_time", tz=esc(sub.timezone)),
         SettingsMenu.COUNT: t(lang, "settings.pick_count"),
         SettingsMenu.SECTIONS: t(lang, "settings.pick_sections"),
         SettingsMenu.LANGUAGE: t(lang, "settings.pick_language"),
+        SettingsMenu.CADENCE: t(lang, "settings.pick_cadence"),
     }.get(menu)
     return f"{text}\n\n{prompt}" if prompt else text
 
@@ -134,6 +137,10 @@ def settings_change(action: SettingsCallback) -> tuple[SettingsMenu, dict[str, A
         and int(value) < len(subscriptions.SECTION_CHOICES)
     ):
         return SettingsMenu.SECTIONS, {"toggle_section": subscriptions.SECTION_CHOICES[int(value)]}
+    if action.action is SettingsAction.CADENCE and value in subscriptions.CADENCE_CHOICES:
+        return SettingsMenu.CADENCE, {"cadence": value}
+    if action.action is SettingsAction.FOLLOWS_ONLY and value in ("0", "1"):
+        return SettingsMenu.MAIN, {"follows_only": value == "1"}
     if action.action is SettingsAction.LANGUAGE and value in LANGUAGES:
         return SettingsMenu.LANGUAGE, {}
     return None

@@ -1,10 +1,16 @@
-"""Building deliveries: the morning push, an admin's repost, a broadcast.
+"""Building deliveries: the morning push, the weekly digest, an admin's repost, a broadcast.
 
 The rendered messages are stored in the row, so what is sent after a restart is exactly
 what was queued. Every delivery has a ``dedupe_key`` (unique in the table):
 
 * ``push:{day}:{chat_id}:{thread_id}`` — a day's push reaches a target once, however
-  often the push job runs;
+  often the push job runs; the papers the target follows (below its top N) are part of
+  that one delivery, under their own heading;
+* ``follow:{day}:{chat_id}:{thread_id}`` — the push of a "only papers I follow"
+  subscription: only the day's papers matching its follows, once; a day without a match
+  queues nothing;
+* ``weekly:{monday}:{chat_id}:{thread_id}`` — the weekly digest of the week starting on
+  ``monday`` (Monday–Sunday, sent on the next Monday), once;
 * ``repost:{request_id}:{chat_id}:{thread_id}`` and
   ``broadcast:{request_id}:{chat_id}:{thread_id}`` — one admin request reaches a target
   once; a new request (new id) sends again, which is what a repost is for.
@@ -16,6 +22,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,18 +35,48 @@ from digestbot.delivery.outbox import (
     existing_keys,
     target_key,
 )
-from digestbot.present.html import esc, render_digest_messages
+from digestbot.present.html import esc, render_digest_messages, render_weekly_messages
 from digestbot.present.split import pack_blocks
-from digestbot.store.archive import PaperView, day_papers
+from digestbot.search.follow import PaperText, day_matches, papers_of
+from digestbot.store.archive import PaperView, day_papers, top_papers
+from digestbot.store.follows import TargetKey, follows_of_targets
 from digestbot.store.models import Chat, DeliveryKind, Subscription
 
-# (day, papers shown, sections, language, papers that day) -> HTML messages of at most
-# 4096 characters; the last argument lets the header say "top 5 of 40", as /today does
-Renderer = Callable[[dt.date, Sequence[PaperView], Sequence[str], str, int], list[str]]
+
+class Renderer(Protocol):
+    """(day, papers shown, sections, language, papers that day, followed papers) -> HTML
+    messages of at most 4096 characters; ``total`` lets the header say "top 5 of 40", as
+    /today does; ``followed`` are the day's papers matching the target's follows that are
+    not among ``papers``, shown under their own heading (with no ``papers``: a
+    follows-only push)."""
+
+    def __call__(
+        self,
+        day: dt.date,
+        papers: Sequence[PaperView],
+        sections: Sequence[str],
+        lang: str,
+        total: int,
+        followed: Sequence[PaperView] = (),
+    ) -> list[str]: ...
+
+
+# (Monday, Sunday, papers shown, sections, language, papers that week) -> HTML messages
+WeeklyRenderer = Callable[
+    [dt.date, dt.date, Sequence[PaperView], Sequence[str], str, int], list[str]
+]
 
 
 def push_key(day: dt.date, chat_id: int, thread_id: int = 0) -> str:
     return target_key(f"push:{day.isoformat()}", chat_id, thread_id)
+
+
+def follow_key(day: dt.date, chat_id: int, thread_id: int = 0) -> str:
+    return target_key(f"follow:{day.isoformat()}", chat_id, thread_id)
+
+
+def weekly_key(monday: dt.date, chat_id: int, thread_id: int = 0) -> str:
+    return target_key(f"weekly:{monday.isoformat()}", chat_id, thread_id)
 
 
 def repost_key(request_id: str, chat_id: int, thread_id: int = 0) -> str:
@@ -55,9 +92,27 @@ def new_request_id() -> str:
 
 
 def default_renderer(
-    day: dt.date, papers: Sequence[PaperView], sections: Sequence[str], lang: str, total: int
+    day: dt.date,
+    papers: Sequence[PaperView],
+    sections: Sequence[str],
+    lang: str,
+    total: int,
+    followed: Sequence[PaperView] = (),
 ) -> list[str]:
-    return render_digest_messages(day, papers, sections=sections, lang=lang, total=total)
+    return render_digest_messages(
+        day, papers, sections=sections, lang=lang, total=total, followed=followed
+    )
+
+
+def default_weekly_renderer(
+    monday: dt.date,
+    sunday: dt.date,
+    papers: Sequence[PaperView],
+    sections: Sequence[str],
+    lang: str,
+    total: int,
+) -> list[str]:
+    return render_weekly_messages(monday, sunday, papers, sections=sections, lang=lang, total=total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +124,11 @@ class Target:
     top_n: int = 5
     sections: tuple[str, ...] = ()
     language: str = Language.KO
+    follows_only: bool = False  # the push holds only the papers it follows
+
+    @property
+    def key(self) -> TargetKey:
+        return (self.chat_id, self.thread_id)
 
 
 async def subscription_targets(
@@ -96,10 +156,32 @@ async def subscription_targets(
     targets: list[Target] = []
     for statement in statements:
         targets += [
-            Target(s.chat_id, s.thread_id, s.top_n, tuple(s.sections or ()), language)
+            Target(
+                s.chat_id,
+                s.thread_id,
+                s.top_n,
+                tuple(s.sections or ()),
+                language,
+                bool(s.follows_only),
+            )
             for s, language in (await session.execute(statement)).tuples()
         ]
     return targets
+
+
+async def follow_matches(
+    session: AsyncSession, papers: Sequence[PaperView], targets: Sequence[Target]
+) -> dict[TargetKey, frozenset[int]]:
+    """The indexes (into ``papers``) of the day's papers each target follows. Every
+    distinct follow is matched once against the day's papers (in memory, the search's
+    semantics: ``digestbot.search.follow``), then mapped to the targets following it."""
+    by_target = await follows_of_targets(session, [t.key for t in targets])
+    if not by_target:
+        return {}
+    texts = [PaperText(p.title, p.authors, [s.text for s in p.sections]) for p in papers]
+    matched = day_matches(texts, (k for keys in by_target.values() for k in keys))
+    found = {target: papers_of(matched, keys) for target, keys in by_target.items()}
+    return {target: hits for target, hits in found.items() if hits}
 
 
 async def enqueue_digest(
@@ -111,9 +193,14 @@ async def enqueue_digest(
     key: Callable[[Target], str],
     render: Renderer | None = None,
     now: dt.datetime | None = None,
+    follows: bool = False,
 ) -> int:
     """Render ``day``'s digest for each target (once per distinct cut) and queue it.
-    Returns how many deliveries were queued (0 when the day has no papers)."""
+    Returns how many deliveries were queued (0 when the day has no papers).
+
+    ``follows``: add the day's papers each target follows that are not in its top N
+    (the morning push), and give a follows-only target only those — nothing on a day
+    without any (its ``key`` decides its dedupe key)."""
     render = render or default_renderer
     page = await day_papers(session, day)
     papers, total = page.papers, page.total
@@ -121,20 +208,38 @@ async def enqueue_digest(
         return 0
     keyed = {key(t): t for t in targets}
     done = await existing_keys(session, keyed)
-    cache: dict[tuple[int, tuple[str, ...], str], list[str]] = {}
+    todo = {k: t for k, t in keyed.items() if k not in done}
+    matched = await follow_matches(session, papers, list(todo.values())) if follows else {}
+    cache: dict[tuple[int, tuple[str, ...], str, tuple[int, ...]], list[str]] = {}
     items: list[NewDelivery] = []
-    for dedupe_key, target in keyed.items():
-        if dedupe_key in done:
+    for dedupe_key, target in todo.items():
+        only = follows and target.follows_only
+        top_n = 0 if only else target.top_n
+        followed = tuple(sorted(i for i in matched.get(target.key, ()) if i >= top_n))
+        if only and not followed:
             continue
-        cut = (target.top_n, target.sections, target.language)
+        cut = (top_n, target.sections, target.language, followed)
         if cut not in cache:
             cache[cut] = render(
-                day, papers[: target.top_n], target.sections, target.language, total
+                day,
+                papers[:top_n],
+                target.sections,
+                target.language,
+                total,
+                [papers[i] for i in followed],
             )
+        item_kind = DeliveryKind.FOLLOW if only else kind
         items.append(
-            NewDelivery(dedupe_key, kind, target.chat_id, target.thread_id, cache[cut], day=day)
+            NewDelivery(
+                dedupe_key, item_kind, target.chat_id, target.thread_id, cache[cut], day=day
+            )
         )
     return await add_deliveries(session, items, now=now)
+
+
+def daily_key(day: dt.date) -> Callable[[Target], str]:
+    """A morning push's dedupe key: ``follow:`` for a follows-only target, else ``push:``."""
+    return lambda t: (follow_key if t.follows_only else push_key)(day, t.chat_id, t.thread_id)
 
 
 async def enqueue_push(
@@ -145,18 +250,68 @@ async def enqueue_push(
     render: Renderer | None = None,
     now: dt.datetime | None = None,
 ) -> int:
-    """Queue ``day``'s morning push for the active subscriptions (all, or the ones the
-    scheduler found due). Safe to call again and again: each target gets it once."""
+    """Queue ``day``'s morning push (with each target's followed papers) for the active
+    subscriptions (all, or the ones the scheduler found due). Safe to call again and
+    again: each target gets it once."""
     targets = await subscription_targets(session, subscription_ids=subscription_ids)
     return await enqueue_digest(
         session,
         day,
         targets,
         kind=DeliveryKind.PUSH,
-        key=lambda t: push_key(day, t.chat_id, t.thread_id),
+        key=daily_key(day),
         render=render,
         now=now,
+        follows=True,
     )
+
+
+async def enqueue_weekly(
+    session: AsyncSession,
+    monday: dt.date,
+    *,
+    subscription_ids: Sequence[int] | None = None,
+    render: WeeklyRenderer | None = None,
+    now: dt.datetime | None = None,
+) -> int:
+    """Queue the weekly digest of ``monday``..Sunday (the week's top N by votes, /top
+    week's ranking) for the active subscriptions given; each target gets it once."""
+    render = render or default_weekly_renderer
+    targets = await subscription_targets(session, subscription_ids=subscription_ids)
+    if not targets:
+        return 0
+    sunday = monday + dt.timedelta(days=6)
+    page = await top_papers(session, monday, sunday, limit=max(t.top_n for t in targets))
+    if not page.papers:
+        return 0
+    keyed = {weekly_key(monday, t.chat_id, t.thread_id): t for t in targets}
+    done = await existing_keys(session, keyed)
+    cache: dict[tuple[int, tuple[str, ...], str], list[str]] = {}
+    items: list[NewDelivery] = []
+    for dedupe_key, target in keyed.items():
+        if dedupe_key in done:
+            continue
+        cut = (target.top_n, target.sections, target.language)
+        if cut not in cache:
+            cache[cut] = render(
+                monday,
+                sunday,
+                page.papers[: target.top_n],
+                target.sections,
+                target.language,
+                page.total,
+            )
+        items.append(
+            NewDelivery(
+                dedupe_key,
+                DeliveryKind.WEEKLY,
+                target.chat_id,
+                target.thread_id,
+                cache[cut],
+                day=monday,
+            )
+        )
+    return await add_deliveries(session, items, now=now)
 
 
 async def enqueue_repost(

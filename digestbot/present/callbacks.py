@@ -7,7 +7,9 @@ and page numbers, never text: a search query is kept server-side under a random 
     t:<d|w|m>:<YYYYMMDD>:<size>:<page>   a /top page
     s:<query id>:<page>                  a /search page
     p:<arXiv id>                         open one paper
-    c:<m|t|n|s|l>:<value>                a /settings change (menu, time, count, section, language)
+    c:<m|t|n|s|l|w|o>:<value>            a /settings change (menu, time, count, section,
+                                         language, cadence, only follows)
+    f:x:<follow id>                      remove one of /following's follows
     x                                    a button that does nothing (the page counter)
 
 The bot registers one handler per prefix (``PATTERNS``); each reads its data with its own
@@ -38,6 +40,7 @@ class Prefix(StrEnum):
     SEARCH = "s"
     PAPER = "p"
     SETTINGS = "c"
+    FOLLOW = "f"
 
 
 # the pattern of each prefix, for python-telegram-bot's CallbackQueryHandler
@@ -51,6 +54,8 @@ class SettingsAction(StrEnum):
     COUNT = "n"
     SECTION = "s"
     LANGUAGE = "l"
+    CADENCE = "w"
+    FOLLOWS_ONLY = "o"
 
 
 class SettingsMenu(StrEnum):
@@ -61,6 +66,7 @@ class SettingsMenu(StrEnum):
     COUNT = "n"
     SECTIONS = "sec"
     LANGUAGE = "lang"
+    CADENCE = "cad"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +94,12 @@ class SettingsCallback:
     value: str
 
 
-Callback = TopCallback | SearchCallback | PaperCallback | SettingsCallback
+@dataclass(frozen=True, slots=True)
+class UnfollowCallback:
+    follow_id: int
+
+
+Callback = TopCallback | SearchCallback | PaperCallback | SettingsCallback | UnfollowCallback
 
 
 def _checked(data: str) -> str:
@@ -111,6 +122,10 @@ def paper_data(arxiv_id: str) -> str:
 
 def settings_data(action: SettingsAction, value: str) -> str:
     return _checked(f"{Prefix.SETTINGS}:{action}:{value}")
+
+
+def unfollow_data(follow_id: int) -> str:
+    return _checked(f"{Prefix.FOLLOW}:x:{follow_id}")
 
 
 def _fields(data: str, prefix: Prefix) -> list[str]:
@@ -156,11 +171,19 @@ def parse_settings(data: str) -> SettingsCallback:
     return SettingsCallback(SettingsAction(fields[0]), fields[1])
 
 
+def parse_unfollow(data: str) -> UnfollowCallback:
+    fields = _fields(data, Prefix.FOLLOW)
+    if len(fields) != 2 or fields[0] != "x" or not re.fullmatch(r"[1-9]\d{0,17}", fields[1]):
+        raise ValueError(data)
+    return UnfollowCallback(int(fields[1]))
+
+
 _PARSERS: dict[Prefix, Callable[[str], Callback]] = {
     Prefix.TOP: parse_top,
     Prefix.SEARCH: parse_search,
     Prefix.PAPER: parse_paper,
     Prefix.SETTINGS: parse_settings,
+    Prefix.FOLLOW: parse_unfollow,
 }
 
 

@@ -15,7 +15,12 @@ python-telegram-bot's JobQueue) on the one instance that holds the scheduler loc
   no-op, so a digest reaches a chat once however often ticks run, overlap, or the
   process restarts; a bot that was down catches up on its first tick, and a digest that
   appears after the push time (the ingest kept retrying) goes out on the next tick, as
-  long as the push time is still within the window.
+  long as the push time is still within the window. A subscription "only papers I
+  follow" is queued under ``follow:{day}:{chat}:{thread}`` instead, and only on a day
+  with a match (``digestbot.delivery.enqueue``).
+* **Weekly.** A weekly (or "both") subscription is due at its push time on Monday, its
+  own local date: the previous Monday–Sunday's top N by votes, under
+  ``weekly:{monday}:{chat}:{thread}``, with the same catch-up window.
 """
 
 from __future__ import annotations
@@ -33,7 +38,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from digestbot.clock import parse_hhmm, zone_or
 from digestbot.config import Settings
-from digestbot.delivery.enqueue import Target, enqueue_digest, enqueue_push, push_key
+from digestbot.delivery.enqueue import (
+    Target,
+    enqueue_digest,
+    enqueue_push,
+    enqueue_weekly,
+    follow_key,
+    push_key,
+    weekly_key,
+)
 from digestbot.delivery.outbox import existing_keys
 from digestbot.schedule.rules import (
     DIGEST_MAX_AGE_DAYS,
@@ -45,7 +58,7 @@ from digestbot.schedule.rules import (
 )
 from digestbot.services.ingest import IngestResult, Sources, ingest_day
 from digestbot.store.archive import stored_days
-from digestbot.store.models import Chat, DeliveryKind, DigestDay, Subscription
+from digestbot.store.models import Cadence, Chat, DeliveryKind, DigestDay, Subscription
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +69,14 @@ class _Due:
     chat_id: int
     thread_id: int
     push_date: dt.date
+    follows_only: bool = False
+
+    def key(self, day: dt.date) -> str:
+        return (follow_key if self.follows_only else push_key)(day, self.chat_id, self.thread_id)
+
+
+DAILY = (Cadence.DAILY, Cadence.BOTH)
+WEEKLY = (Cadence.WEEKLY, Cadence.BOTH)
 
 
 async def push_tick(
@@ -70,8 +91,8 @@ async def push_tick(
     ``now``; returns how many deliveries were queued. Idempotent: run it as often as
     you like, from as many instances as you like. ``refresh(day)`` runs before a day is
     queued (its votes are read again when they are old: the morning's ranking)."""
-    by_day = await _due_by_day(sessions, settings, now, channels)
-    if not by_day:
+    by_day, by_week = await _due_by_day(sessions, settings, now, channels)
+    if not by_day and not by_week:
         return 0
     if refresh is not None:
         for day in sorted(by_day):
@@ -97,6 +118,9 @@ async def push_tick(
                     kind=DeliveryKind.PUSH,
                     key=_push_keys(day),
                 )
+        for monday, todo in sorted(by_week.items()):
+            sub_ids = [d.subscription_id for d in todo if d.subscription_id is not None]
+            queued += await enqueue_weekly(session, monday, subscription_ids=sub_ids)
     if queued:
         log.info("push: queued %d deliveries", queued)
     return queued
@@ -107,11 +131,13 @@ async def _due_by_day(
     settings: Settings,
     now: dt.datetime,
     channels: Sequence[int],
-) -> dict[dt.date, list[_Due]]:
-    """The pushes due at ``now`` that are not queued yet, by the digest day they send."""
+) -> tuple[dict[dt.date, list[_Due]], dict[dt.date, list[_Due]]]:
+    """The pushes due at ``now`` that are not queued yet, by the digest day they send,
+    and the weekly digests due, by the Monday their week starts."""
     window = catchup_window(settings)
     default_zone = ZoneInfo(settings.timezone)
     due: list[_Due] = []
+    weekly: dict[dt.date, list[_Due]] = defaultdict(list)
     async with sessions() as session:
         rows = await session.execute(
             select(
@@ -120,23 +146,39 @@ async def _due_by_day(
                 Subscription.thread_id,
                 Subscription.push_time,
                 Subscription.timezone,
+                Subscription.cadence,
+                Subscription.follows_only,
             )
             .join(Chat, Chat.id == Subscription.chat_id)
             .where(Subscription.active.is_(True), Chat.active.is_(True))
         )
         zones: dict[str, ZoneInfo] = {}
-        for sub_id, chat_id, thread_id, push_time, zone_name in rows.tuples():
+        for sub_id, chat_id, thread_id, push_time, zone_name, cadence, only in rows.tuples():
             zone = zones.get(zone_name) or zones.setdefault(
                 zone_name, zone_or(zone_name, default_zone)
             )
             day = push_date_due(parse_hhmm(push_time), zone, now, window)
-            if day is not None:
-                due.append(_Due(sub_id, chat_id, thread_id, day))
+            if day is None:
+                continue
+            if cadence in DAILY:
+                due.append(_Due(sub_id, chat_id, thread_id, day, bool(only)))
+            if cadence in WEEKLY and day.weekday() == 0:  # Monday, in the subscriber's zone
+                monday = day - dt.timedelta(days=7)
+                weekly[monday].append(_Due(sub_id, chat_id, thread_id, day))
         channel_day = push_date_due(parse_hhmm(settings.push_time), default_zone, now, window)
         if channel_day is not None:
             due += [_Due(None, chat_id, 0, channel_day) for chat_id in dict.fromkeys(channels)]
+        week_keys = {
+            weekly_key(monday, d.chat_id, d.thread_id) for monday, ds in weekly.items() for d in ds
+        }
+        weeks_done = await existing_keys(session, week_keys)
+        by_week = {
+            monday: [d for d in ds if weekly_key(monday, d.chat_id, d.thread_id) not in weeks_done]
+            for monday, ds in weekly.items()
+        }
+        by_week = {monday: ds for monday, ds in by_week.items() if ds}
         if not due:
-            return {}
+            return {}, by_week
         oldest = min(d.push_date for d in due) - dt.timedelta(days=DIGEST_MAX_AGE_DAYS)
         days = await stored_days(session, start=oldest)
         by_day: dict[dt.date, list[_Due]] = defaultdict(list)
@@ -144,13 +186,10 @@ async def _due_by_day(
             day = digest_day_for(d.push_date, days)
             if day is not None:
                 by_day[day].append(d)
-        keys = {push_key(day, d.chat_id, d.thread_id) for day, ds in by_day.items() for d in ds}
+        keys = {d.key(day) for day, ds in by_day.items() for d in ds}
         done = await existing_keys(session, keys)
-    waiting = {
-        day: [d for d in items if push_key(day, d.chat_id, d.thread_id) not in done]
-        for day, items in by_day.items()
-    }
-    return {day: items for day, items in waiting.items() if items}
+    waiting = {day: [d for d in items if d.key(day) not in done] for day, items in by_day.items()}
+    return {day: items for day, items in waiting.items() if items}, by_week
 
 
 def _push_keys(day: dt.date) -> Callable[[Target], str]:

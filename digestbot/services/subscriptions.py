@@ -41,10 +41,23 @@ class SubscriptionView:
     timezone: str
     top_n: int
     sections: tuple[str, ...]
+    cadence: str = m.Cadence.DAILY
+    follows_only: bool = False
+
+
+CADENCE_CHOICES: tuple[str, ...] = tuple(m.Cadence)
 
 
 def _view(sub: m.Subscription) -> SubscriptionView:
-    return SubscriptionView(sub.active, sub.push_time, sub.timezone, sub.top_n, tuple(sub.sections))
+    return SubscriptionView(
+        sub.active,
+        sub.push_time,
+        sub.timezone,
+        sub.top_n,
+        tuple(sub.sections),
+        sub.cadence or m.Cadence.DAILY,
+        bool(sub.follows_only),
+    )
 
 
 def default_subscription(settings: Settings) -> SubscriptionView:
@@ -84,6 +97,8 @@ async def _get_or_create(
             timezone=settings.timezone,
             top_n=settings.top_n,
             sections=[],
+            cadence=m.Cadence.DAILY,
+            follows_only=False,
         )
         session.add(sub)
     return sub
@@ -98,12 +113,22 @@ async def subscribe(
     push_time: str | None = None,
     top_n: int | None = None,
     timezone: str | None = None,
+    cadence: str | None = None,
+    follows_only: bool | None = None,
 ) -> SubscriptionView:
     """Start (or restart) the push; given values replace the stored ones (``timezone``: an
-    IANA name, checked by the caller)."""
+    IANA name, checked by the caller; ``cadence``: a ``Cadence``)."""
     sub = await _get_or_create(session, chat_id, thread_id, settings)
     sub.active = True
-    return await _apply(session, sub, push_time=push_time, top_n=top_n, timezone=timezone)
+    return await _apply(
+        session,
+        sub,
+        push_time=push_time,
+        top_n=top_n,
+        timezone=timezone,
+        cadence=cadence,
+        follows_only=follows_only,
+    )
 
 
 async def unsubscribe(session: AsyncSession, chat_id: int, thread_id: int) -> bool:
@@ -125,11 +150,19 @@ async def change_subscription(
     push_time: str | None = None,
     top_n: int | None = None,
     toggle_section: str | None = None,
+    cadence: str | None = None,
+    follows_only: bool | None = None,
 ) -> SubscriptionView:
     """Change one setting; a chat without a subscription gets an inactive one holding it."""
     sub = await _get_or_create(session, chat_id, thread_id, settings)
     return await _apply(
-        session, sub, push_time=push_time, top_n=top_n, toggle_section=toggle_section
+        session,
+        sub,
+        push_time=push_time,
+        top_n=top_n,
+        toggle_section=toggle_section,
+        cadence=cadence,
+        follows_only=follows_only,
     )
 
 
@@ -141,8 +174,14 @@ async def _apply(
     top_n: int | None = None,
     timezone: str | None = None,
     toggle_section: str | None = None,
+    cadence: str | None = None,
+    follows_only: bool | None = None,
 ) -> SubscriptionView:
     """Store the settings that were given; None leaves one as it is."""
+    if cadence is not None:
+        sub.cadence = m.Cadence(cadence)
+    if follows_only is not None:
+        sub.follows_only = follows_only
     if push_time is not None:
         sub.push_time = push_time
     if top_n is not None:

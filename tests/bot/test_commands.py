@@ -358,9 +358,16 @@ async def test_settings_keyboard_changes_persist(bot: Driver, engine: AsyncEngin
     [message] = await bot.send("/settings")
     assert message.text == (
         "⚙️ <b>설정</b>\n구독: 꺼짐\n알림 시간: 08:00 (Asia/Seoul)\n"
-        "편수: 5\n섹션: 모두\n언어: 한국어"
+        "편수: 5\n섹션: 모두\n언어: 한국어\n주기: 매일\n팔로우한 논문만: 꺼짐"
     )
-    assert [d for _, d in buttons(message)] == ["c:m:time", "c:m:n", "c:m:sec", "c:m:lang"]
+    assert [d for _, d in buttons(message)] == [
+        "c:m:time",
+        "c:m:n",
+        "c:m:sec",
+        "c:m:lang",
+        "c:m:cad",
+        "c:o:1",
+    ]
     await bot.press(message, "c:m:time")
     assert ("09:00", "c:t:0900") in buttons(bot.current(message))
     answer, _ = await bot.press(message, "c:t:0900")
