@@ -97,14 +97,15 @@ class Driver:
         return self.server.sent_to(chat_id)[before:]
 
     async def press(
-        self, message: SentMessage, data: str, user_id: int | None = None
+        self, message: SentMessage, data: str, user_id: int | None = None, *, strict: bool = True
     ) -> tuple[CallbackAnswer, list[SentMessage]]:
         """A user presses the button with ``data`` on ``message``; returns the callback
-        answer and the messages sent or edited since."""
+        answer and the messages sent or edited since. ``strict=False``: data that is not
+        (or no longer) on the message, as a stale or forged press sends."""
         before = len(self.server.sent_to(message.chat_id))
         self._queued += 1
         query_id = self.server.press_button(
-            message.chat_id, user_id or message.chat_id, message.message_id, data
+            message.chat_id, user_id or message.chat_id, message.message_id, data, strict=strict
         )
         await self.settle()
         answer = await self.server.wait_for_answer(query_id)

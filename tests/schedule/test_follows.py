@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from digestbot.schedule.jobs import push_tick
@@ -17,7 +18,7 @@ from digestbot.store.models import Cadence, Subscription
 from tests.conftest import DIGESTS
 from tests.schedule.test_jobs import deliveries, make_settings, send_all, subscribe
 from tests.support.botapi import FakeBotAPI
-from tests.support.times import DAY, SEOUL, at
+from tests.support.times import SEOUL, at
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -51,13 +52,10 @@ async def follow(sessions: Sessions, chat_id: int, words: str) -> None:
 
 async def set_sub(sessions: Sessions, chat_id: int, **values: object) -> None:
     async with sessions.begin() as session:
-        sub = await session.scalar(
-            Subscription.__table__.select().where(Subscription.chat_id == chat_id)
+        changed = await session.execute(
+            update(Subscription).where(Subscription.chat_id == chat_id).values(**values)
         )
-        assert sub is not None
-        await session.execute(
-            Subscription.__table__.update().where(Subscription.chat_id == chat_id).values(**values)
-        )
+        assert changed.rowcount == 1
 
 
 def text_of(server: FakeBotAPI, chat_id: int) -> str:
