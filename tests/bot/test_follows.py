@@ -74,7 +74,8 @@ async def test_bad_follow_input_gets_one_friendly_line(bot: Driver, engine: Asyn
         "팔로우는 100자까지입니다 (101자). 예: <code>/follow diffusion</code>"
     )
     assert one(await bot.send("/follow !!! ???")) == (
-        "!!! ???에는 검색할 단어가 없어 어떤 논문과도 맞지 않습니다. 예: <code>/follow diffusion</code>"
+        "!!! ???에는 검색할 단어가 없어 어떤 논문과도 맞지 않습니다. "
+        "예: <code>/follow diffusion</code>"
     )
     for i in range(20):
         await bot.send(f"/follow word{i}")
@@ -136,7 +137,8 @@ async def test_subscribe_cadence_and_follows_only_words_in_any_order(
     )
     assert one(await bot.send("/subscribe follows UTC both")) == (
         "✅ 구독했습니다: 매일 07:30 (UTC)에 상위 3편을, 매주 월요일에는 지난주 상위 3편도 "
-        "보내 드립니다.\n📌 아침 알림에는 팔로우한 논문만 옵니다 (맞는 논문이 없는 날은 보내지 않습니다)."
+        "보내 드립니다.\n📌 아침 알림에는 팔로우한 논문만 옵니다 "
+        "(맞는 논문이 없는 날은 보내지 않습니다)."
     )
     sub = await subscription(engine, USER)
     assert (sub.cadence, sub.timezone, sub.follows_only) == ("both", "UTC", True)

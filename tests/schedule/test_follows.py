@@ -52,10 +52,13 @@ async def follow(sessions: Sessions, chat_id: int, words: str) -> None:
 
 async def set_sub(sessions: Sessions, chat_id: int, **values: object) -> None:
     async with sessions.begin() as session:
-        changed = await session.execute(
-            update(Subscription).where(Subscription.chat_id == chat_id).values(**values)
+        changed = await session.scalars(
+            update(Subscription)
+            .where(Subscription.chat_id == chat_id)
+            .values(**values)
+            .returning(Subscription.id)
         )
-        assert changed.rowcount == 1
+        assert len(changed.all()) == 1
 
 
 def text_of(server: FakeBotAPI, chat_id: int) -> str:
