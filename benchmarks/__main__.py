@@ -22,6 +22,12 @@ def main() -> None:
         ["benchmarks.search", *(["--quick"] if quick else [])],
         ["benchmarks.broadcast", *(["--subscribers", "300"] if quick else [])],
         ["benchmarks.summaries", *(["--papers", "10"] if quick else [])],
+        [
+            "benchmarks.follows",
+            *(["--subscribers", "5000", "--follows", "1000"] if quick else []),
+            "--postgres",
+            POSTGRES,
+        ],
     ]
     failed = False
     for args in runs:

@@ -43,6 +43,11 @@ from digestbot.store.follows import TargetKey, follows_of_targets
 from digestbot.store.models import Chat, DeliveryKind, Subscription
 
 
+# the most followed papers one push shows (the best-ranked of them): a broad follow on a
+# busy day must not turn the morning push into a wall of text
+MAX_FOLLOWED = 10
+
+
 class Renderer(Protocol):
     """(day, papers shown, sections, language, papers that day, followed papers) -> HTML
     messages of at most 4096 characters; ``total`` lets the header say "top 5 of 40", as
@@ -199,8 +204,8 @@ async def enqueue_digest(
     Returns how many deliveries were queued (0 when the day has no papers).
 
     ``follows``: add the day's papers each target follows that are not in its top N
-    (the morning push), and give a follows-only target only those — nothing on a day
-    without any (its ``key`` decides its dedupe key)."""
+    (the morning push; the best-ranked ``MAX_FOLLOWED``), and give a follows-only target
+    only those — nothing on a day without any (its ``key`` decides its dedupe key)."""
     render = render or default_renderer
     page = await day_papers(session, day)
     papers, total = page.papers, page.total
@@ -215,7 +220,8 @@ async def enqueue_digest(
     for dedupe_key, target in todo.items():
         only = follows and target.follows_only
         top_n = 0 if only else target.top_n
-        followed = tuple(sorted(i for i in matched.get(target.key, ()) if i >= top_n))
+        hits = matched.get(target.key, ())
+        followed = tuple(sorted(i for i in hits if i >= top_n)[:MAX_FOLLOWED])
         if only and not followed:
             continue
         cut = (top_n, target.sections, target.language, followed)

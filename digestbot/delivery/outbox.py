@@ -90,9 +90,18 @@ async def add_deliveries(
     session: AsyncSession, items: Sequence[NewDelivery], *, now: dt.datetime | None = None
 ) -> int:
     """Queue deliveries; one whose ``dedupe_key`` is already queued is skipped (whatever
-    its state). Returns how many were queued."""
+    its state). Returns how many were queued.
+
+    One statement, compiled once, with the rows as parameters (SQLAlchemy batches them
+    as "insertmanyvalues"): a statement with the rows written into it costs a
+    compilation per chunk, which dominated a 100,000-subscriber push."""
     now = now or utcnow()
     insert = upsert_insert(session)
+    stmt = (
+        insert(Delivery)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Delivery.id)
+    )
     added = 0
     for i in range(0, len(items), _INSERT_CHUNK):
         rows = [
@@ -113,13 +122,7 @@ async def add_deliveries(
             }
             for d in items[i : i + _INSERT_CHUNK]
         ]
-        stmt = (
-            insert(Delivery)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(Delivery.id)
-        )
-        added += len((await session.execute(stmt)).all())
+        added += len((await session.execute(stmt, rows)).all())
     return added
 
 
