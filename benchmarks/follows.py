@@ -6,8 +6,8 @@
 
 A day of 50 papers (the real samples' papers, with new ids), 20,000 distinct follows
 made of the archive's own topical words (in at most 3% of its papers), Korean runs and
-author names (1–2 terms, some ``author:``), followed by the subscribers 1–3 each (every distinct follow at least once,
-the rest skewed towards popular ones); 10% of the chats in English, a mix of push sizes
+author names (1–2 terms, some ``author:``), followed by the subscribers 1–3 each
+(every distinct follow at least once, the rest skewed towards popular ones); 10% of the chats in English, a mix of push sizes
 and sections, 5% "only papers I follow". Timed: the day's matches (read the follows,
 match every distinct follow once, map them to the chats) and queueing every push
 (``enqueue_push``: render once per distinct cut, insert the deliveries, commit).
@@ -211,7 +211,10 @@ async def measure(sessions: Sessions) -> Figures:
 
 
 def report(name: str, f: Figures) -> None:
-    print(f"\n{name}: {f.subscribers:,} subscribers, {f.follow_rows:,} follows, {f.distinct:,} distinct")
+    print(
+        f"\n{name}: {f.subscribers:,} subscribers, {f.follow_rows:,} follows,"
+        f" {f.distinct:,} distinct"
+    )
     print(f"  matching time     {f.matching:7.2f} s  (read follows {f.read_follows:.2f} s, "
           f"match distinct follows {f.match_distinct:.2f} s, the rest: mapping to chats)")
     print(f"  queueing time     {f.queueing:7.2f} s  (render {f.render:.2f} s; the rest: "

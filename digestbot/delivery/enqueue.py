@@ -42,7 +42,6 @@ from digestbot.store.archive import PaperView, day_papers, top_papers
 from digestbot.store.follows import TargetKey, follows_of_targets
 from digestbot.store.models import Chat, DeliveryKind, Subscription
 
-
 # the most followed papers one push shows (the best-ranked of them): a broad follow on a
 # busy day must not turn the morning push into a wall of text
 MAX_FOLLOWED = 10
