@@ -7,8 +7,8 @@
 A day of 50 papers (the real samples' papers, with new ids), 20,000 distinct follows
 made of the archive's own topical words (in at most 3% of its papers), Korean runs and
 author names (1–2 terms, some ``author:``), followed by the subscribers 1–3 each
-(every distinct follow at least once, the rest skewed towards popular ones); 10% of the chats in English, a mix of push sizes
-and sections, 5% "only papers I follow". Timed: the day's matches (read the follows,
+(every distinct follow at least once, the rest skewed towards popular ones); 10% of the
+chats in English, a mix of push sizes and sections, 5% "only papers I follow". Timed: the day's matches (read the follows,
 match every distinct follow once, map them to the chats) and queueing every push
 (``enqueue_push``: render once per distinct cut, insert the deliveries, commit).
 Prints matching time, queueing time, deliveries queued and distinct renders, and where
