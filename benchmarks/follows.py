@@ -8,11 +8,11 @@ A day of 50 papers (the real samples' papers, with new ids), 20,000 distinct fol
 made of the archive's own topical words (in at most 3% of its papers), Korean runs and
 author names (1–2 terms, some ``author:``), followed by the subscribers 1–3 each
 (every distinct follow at least once, the rest skewed towards popular ones); 10% of the
-chats in English, a mix of push sizes and sections, 5% "only papers I follow". Timed: the day's matches (read the follows,
-match every distinct follow once, map them to the chats) and queueing every push
-(``enqueue_push``: render once per distinct cut, insert the deliveries, commit).
-Prints matching time, queueing time, deliveries queued and distinct renders, and where
-the time goes.
+chats in English, a mix of push sizes and sections, 5% "only papers I follow".
+Timed: the day's matches (read the follows, match every distinct follow once, map them
+to the chats) and queueing every push (``enqueue_push``: render once per distinct cut,
+insert the deliveries, commit). Prints matching time, queueing time, deliveries queued
+and distinct renders, and where the time goes.
 """
 
 from __future__ import annotations
@@ -68,9 +68,7 @@ def sample_papers() -> list[Paper]:
 def the_day(pool: Sequence[Paper], size: int, rng: random.Random) -> Digest:
     chosen = rng.sample(list(pool), min(size, len(pool)))
     papers = tuple(
-        dataclasses.replace(
-            p, arxiv_id=f"2506.{i:05d}", votes=size - i, position=i + 1, rank=i + 1
-        )
+        dataclasses.replace(p, arxiv_id=f"2506.{i:05d}", votes=size - i, position=i + 1, rank=i + 1)
         for i, p in enumerate(chosen)
     )
     return Digest(DAY, papers, "benchmark")
@@ -215,10 +213,14 @@ def report(name: str, f: Figures) -> None:
         f"\n{name}: {f.subscribers:,} subscribers, {f.follow_rows:,} follows,"
         f" {f.distinct:,} distinct"
     )
-    print(f"  matching time     {f.matching:7.2f} s  (read follows {f.read_follows:.2f} s, "
-          f"match distinct follows {f.match_distinct:.2f} s, the rest: mapping to chats)")
-    print(f"  queueing time     {f.queueing:7.2f} s  (render {f.render:.2f} s; the rest: "
-          "reading targets and papers, dedupe check, insert, commit)")
+    print(
+        f"  matching time     {f.matching:7.2f} s  (read follows {f.read_follows:.2f} s, "
+        f"match distinct follows {f.match_distinct:.2f} s, the rest: mapping to chats)"
+    )
+    print(
+        f"  queueing time     {f.queueing:7.2f} s  (render {f.render:.2f} s; the rest: "
+        "reading targets and papers, dedupe check, insert, commit)"
+    )
     print(f"  total             {f.matching + f.queueing:7.2f} s  (goal < 60 s)")
     print(f"  deliveries queued {f.queued:7,}   chats with a followed paper {f.matched_chats:,}")
     print(f"  distinct renders  {f.renders:7,}")
