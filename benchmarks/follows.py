@@ -172,7 +172,7 @@ async def measure(sessions: Sessions) -> Figures:
 
     def counting(
         day: dt.date,
-        shown: Sequence[PaperView],
+        papers: Sequence[PaperView],
         sections: Sequence[str],
         lang: str,
         total: int,
@@ -180,7 +180,7 @@ async def measure(sessions: Sessions) -> Figures:
     ) -> list[str]:
         nonlocal render_time, renders
         start = time.perf_counter()
-        parts = default_renderer(day, shown, sections, lang, total, followed)
+        parts = default_renderer(day, papers, sections, lang, total, followed)
         render_time += time.perf_counter() - start
         renders += 1
         return parts
