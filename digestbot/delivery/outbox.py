@@ -15,6 +15,8 @@ ran out (its instance died) is claimable again; ``parts_sent`` says where to res
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -26,7 +28,7 @@ from sqlalchemy.orm import aliased
 from digestbot.clock import as_utc, utcnow
 from digestbot.store import chats
 from digestbot.store.db import upsert_insert
-from digestbot.store.models import Delivery, DeliveryKind, DeliveryState
+from digestbot.store.models import Delivery, DeliveryKind, DeliveryParts, DeliveryState
 
 _INSERT_CHUNK = 500
 # ids in one ``IN (...)``: SQLite and asyncpg cap a statement's parameters at ~32,767, and
@@ -86,16 +88,53 @@ async def existing_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:
     return found
 
 
+def _parts_digest(parts: Sequence[str]) -> str:
+    return hashlib.sha256(json.dumps(list(parts), ensure_ascii=False).encode()).hexdigest()
+
+
+async def _shared_parts(session: AsyncSession, items: Sequence[NewDelivery]) -> dict[int, int]:
+    """Messages that several of ``items`` carry (a push rendered once per distinct cut)
+    stored once in ``delivery_parts``: ``id(parts)`` -> its row id. A delivery with
+    messages of its own keeps them in its row."""
+    counts: dict[int, int] = {}
+    by_object: dict[int, Sequence[str]] = {}
+    for d in items:
+        counts[id(d.parts)] = counts.get(id(d.parts), 0) + 1
+        by_object[id(d.parts)] = d.parts
+    shared = {obj: by_object[obj] for obj, n in counts.items() if n > 1}
+    if not shared:
+        return {}
+    digests = {obj: _parts_digest(parts) for obj, parts in shared.items()}
+    insert = upsert_insert(session)
+    rows = [{"digest": digests[obj], "parts": list(p)} for obj, p in shared.items()]
+    for chunk in chunked(rows, 100):
+        await session.execute(
+            insert(DeliveryParts)
+            .values(list(chunk))
+            .on_conflict_do_nothing(index_elements=["digest"])
+        )
+    ids: dict[str, int] = {}
+    for keys in chunked(sorted(set(digests.values()))):
+        found = await session.execute(
+            select(DeliveryParts.digest, DeliveryParts.id).where(DeliveryParts.digest.in_(keys))
+        )
+        ids.update((digest, pid) for digest, pid in found.tuples())
+    return {obj: ids[digest] for obj, digest in digests.items()}
+
+
 async def add_deliveries(
     session: AsyncSession, items: Sequence[NewDelivery], *, now: dt.datetime | None = None
 ) -> int:
     """Queue deliveries; one whose ``dedupe_key`` is already queued is skipped (whatever
     its state). Returns how many were queued.
 
-    One statement, compiled once, with the rows as parameters (SQLAlchemy batches them
-    as "insertmanyvalues"): a statement with the rows written into it costs a
-    compilation per chunk, which dominated a 100,000-subscriber push."""
+    Messages that several deliveries share (the same ``parts`` object: a push is rendered
+    once per distinct cut) are stored once (``delivery_parts``) and referenced; rows are
+    inserted by one statement compiled once, with the rows as parameters. At 100,000
+    subscribers a copy of the rendered push in every row, and a statement with the rows
+    written into it, each cost more than the rest of the push together."""
     now = now or utcnow()
+    shared = await _shared_parts(session, items)
     insert = upsert_insert(session)
     stmt = (
         insert(Delivery)
@@ -111,7 +150,8 @@ async def add_deliveries(
                 "chat_id": d.chat_id,
                 "thread_id": d.thread_id,
                 "day": d.day,
-                "parts": list(d.parts),
+                "parts": [] if id(d.parts) in shared else list(d.parts),
+                "parts_id": shared.get(id(d.parts)),
                 "parts_sent": 0,
                 "state": DeliveryState.PENDING,
                 "attempts": 0,
@@ -124,6 +164,14 @@ async def add_deliveries(
         ]
         added += len((await session.execute(stmt, rows)).all())
     return added
+
+
+async def delivery_parts(session: AsyncSession, delivery: Delivery) -> list[str]:
+    """The messages a delivery sends (its own, or the shared ones it points to)."""
+    if delivery.parts_id is None:
+        return list(delivery.parts)
+    shared = await session.get(DeliveryParts, delivery.parts_id)
+    return list(shared.parts) if shared is not None else []
 
 
 def _claimable(now: dt.datetime):  # type: ignore[no-untyped-def]
@@ -171,6 +219,7 @@ async def claim_due(
             Delivery.chat_id,
             Delivery.thread_id,
             Delivery.parts,
+            Delivery.parts_id,
             Delivery.parts_sent,
             Delivery.attempts,
             Delivery.due_at,
@@ -178,6 +227,13 @@ async def claim_due(
         .execution_options(synchronize_session=False)
     )
     rows = sorted((await session.execute(stmt)).all(), key=lambda r: (r.due_at, r.id))
+    wanted = sorted({r.parts_id for r in rows if r.parts_id is not None})
+    shared: dict[int, list[str]] = {}
+    for chunk in chunked(wanted):
+        found = await session.execute(
+            select(DeliveryParts.id, DeliveryParts.parts).where(DeliveryParts.id.in_(chunk))
+        )
+        shared.update((pid, list(parts)) for pid, parts in found.tuples())
     return [
         Claimed(
             r.id,
@@ -185,7 +241,7 @@ async def claim_due(
             r.kind,
             r.chat_id,
             r.thread_id,
-            list(r.parts),
+            shared.get(r.parts_id, []) if r.parts_id is not None else list(r.parts),
             r.parts_sent,
             r.attempts,
         )

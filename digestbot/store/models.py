@@ -268,6 +268,19 @@ class Follow(Base):
 # --------------------------------------------------------------------------- outbox
 
 
+class DeliveryParts(Base):
+    """Rendered messages shared by many deliveries (a push to every chat with the same
+    cut), stored once under the SHA-256 of their JSON."""
+
+    __tablename__ = "delivery_parts"
+    __table_args__ = (UniqueConstraint("digest", name="uq_delivery_parts_digest"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    parts: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class Delivery(Base):
     """One message (possibly several parts) to one chat, written before it is sent.
 
@@ -289,6 +302,8 @@ class Delivery(Base):
     thread_id: Mapped[int] = mapped_column(Integer, default=0)
     day: Mapped[dt.date | None] = mapped_column(Date)
     parts: Mapped[list[str]] = mapped_column(JSON)  # rendered HTML messages, in order
+    # or, when many deliveries carry the same messages, stored once there (parts empty)
+    parts_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_parts.id"))
     parts_sent: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

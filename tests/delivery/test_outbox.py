@@ -34,6 +34,12 @@ async def deliveries(sessions: Sessions) -> list[Delivery]:
         return list(await session.scalars(select(Delivery).order_by(Delivery.id)))
 
 
+async def parts_of(sessions: Sessions, delivery: Delivery) -> list[str]:
+    """What the delivery sends: its own messages or the shared ones it points to."""
+    async with sessions() as session:
+        return await outbox.delivery_parts(session, delivery)
+
+
 async def test_a_dedupe_key_is_queued_once(sessions: Sessions) -> None:
     async with sessions.begin() as session:
         assert await outbox.add_deliveries(session, [item("a:1:0", 1), item("b:2:0", 2)]) == 2
@@ -67,11 +73,16 @@ async def test_push_reaches_each_active_subscription_once_however_often_queued(
     full = by_key["push:2025-05-09:11:0"]
     topic = by_key["push:2025-05-09:-100500:77"]
     assert topic.thread_id == 77
-    text = "\n".join(full.parts)
+    text = "\n".join(await parts_of(sessions, full))
     # titles are HTML-escaped; top_n=5 shows all 3 papers, the topic's top_n=1 only one
     assert "Paper number 3 &lt;b&gt;bold&lt;/b&gt;" in text
-    assert "Paper number 1" in "\n".join(topic.parts)
-    assert "Paper number 2" not in "\n".join(topic.parts)
+    topic_text = "\n".join(await parts_of(sessions, topic))
+    assert "Paper number 1" in topic_text
+    assert "Paper number 2" not in topic_text
+    # the two chats with the same cut share one stored copy; the topic has its own
+    group = by_key["push:2025-05-09:-100500:0"]
+    assert full.parts_id is not None and group.parts_id == full.parts_id and full.parts == []
+    assert topic.parts_id is None and topic.parts
     assert all(d.state == "pending" and d.parts_sent == 0 for d in rows)
 
 
@@ -101,7 +112,8 @@ async def test_broadcast_is_escaped_and_split(sessions: Sessions) -> None:
         assert await enqueue_broadcast(session, text, "b1") == 2
     rows = await deliveries(sessions)
     assert {d.dedupe_key for d in rows} == {"broadcast:b1:11:0", "broadcast:b1:12:0"}
-    parts = rows[0].parts
+    parts = await parts_of(sessions, rows[0])
+    assert parts == await parts_of(sessions, rows[1])
     assert len(parts) >= 2
     assert all(len(p) <= 4096 for p in parts)
     assert parts[0].startswith("&lt;script&gt; &amp; ")

@@ -16,6 +16,7 @@ from digestbot.services import follows
 from digestbot.services.ingest import store_text
 from digestbot.store.models import Cadence, Subscription
 from tests.conftest import DIGESTS
+from tests.delivery.conftest import store_sample_digest
 from tests.schedule.test_jobs import deliveries, make_settings, send_all, subscribe
 from tests.support.botapi import FakeBotAPI
 from tests.support.times import SEOUL, at
@@ -128,22 +129,24 @@ async def test_weekly_digest_on_monday_not_tuesday_and_both_is_daily_and_weekly(
     assert await send_all(settings, sessions) == 2
     assert botapi.sent_to(WEEKLY) == []
 
-    # Monday 2025-05-12, after a bot that was down at 08:00 comes back at 11:00
+    # Monday 2025-05-12 has its digest; a bot that was down at 08:00 comes back at 11:00
+    await store_sample_digest(sessions, dt.date(2025, 5, 12), papers=3)
     monday = at(SEOUL, 2025, 5, 12, 11, 0)
-    # the weekly two; the daily push would send Friday's digest again (the newest within
-    # three days), which those chats already have
-    assert await push_tick(sessions, settings, monday) == 2
+    # daily: OTHER and BOTH; weekly: WEEKLY and BOTH
+    assert await push_tick(sessions, settings, monday) == 4
     assert await push_tick(sessions, settings, monday + dt.timedelta(minutes=1)) == 0
-    assert await send_all(settings, sessions) == 2
+    assert await send_all(settings, sessions) == 4
     tuesday = at(SEOUL, 2025, 5, 13, 8, 0, 30)
     assert await push_tick(sessions, settings, tuesday) == 0  # no weekly, no new digest
-    assert await push_tick(sessions, settings, at(SEOUL, 2025, 5, 19, 8, 0, 30)) == 0
+    # the next Monday: the week of 2025-05-12 (its one digest), for the two weekly chats
+    assert await push_tick(sessions, settings, at(SEOUL, 2025, 5, 19, 8, 0, 30)) == 2
     keys = [k for k, state in await deliveries(sessions) if state == "sent"]
     assert [k for k in keys if k.startswith("weekly:")] == [
         f"weekly:2025-05-05:{WEEKLY}:0",
         f"weekly:2025-05-05:{BOTH}:0",
     ]
-    assert f"push:2025-05-09:{BOTH}:0" in keys and f"push:2025-05-09:{WEEKLY}:0" not in keys
+    assert {f"push:2025-05-12:{BOTH}:0", f"push:2025-05-12:{OTHER}:0"} <= set(keys)
+    assert not any(k.startswith("push:") and k.endswith(f":{WEEKLY}:0") for k in keys)
 
     [weekly] = botapi.sent_to(WEEKLY)
     assert weekly.text.startswith(
@@ -157,4 +160,5 @@ async def test_weekly_digest_on_monday_not_tuesday_and_both_is_daily_and_weekly(
         == 1
     )
     assert sum(t.startswith("📰 <b>Daily Papers 2025-05-09</b>") for t in both) >= 1
+    assert sum(t.startswith("📰 <b>Daily Papers 2025-05-12</b>") for t in both) == 1
     assert not any("Weekly" in m.text or "주간" in m.text for m in botapi.sent_to(OTHER))
