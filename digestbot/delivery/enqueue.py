@@ -145,7 +145,15 @@ async def subscription_targets(
     subscription order. Any number of ids: they are asked for ``outbox.ID_CHUNK`` at a time
     (SQLite and asyncpg cap the parameters of one statement at 32,766/32,767)."""
     stmt = (
-        select(Subscription, Chat.language)
+        # columns, not ORM objects: a push reads every subscription
+        select(
+            Subscription.chat_id,
+            Subscription.thread_id,
+            Subscription.top_n,
+            Subscription.sections,
+            Chat.language,
+            Subscription.follows_only,
+        )
         .join(Chat, Chat.id == Subscription.chat_id)
         .where(Subscription.active.is_(True), Chat.active.is_(True))
         .order_by(Subscription.id)
@@ -160,15 +168,10 @@ async def subscription_targets(
     targets: list[Target] = []
     for statement in statements:
         targets += [
-            Target(
-                s.chat_id,
-                s.thread_id,
-                s.top_n,
-                tuple(s.sections or ()),
-                language,
-                bool(s.follows_only),
-            )
-            for s, language in (await session.execute(statement)).tuples()
+            Target(chat, thread, top_n, tuple(sections or ()), language, bool(only))
+            for chat, thread, top_n, sections, language, only in (
+                await session.execute(statement)
+            ).tuples()
         ]
     return targets
 

@@ -136,11 +136,9 @@ async def add_deliveries(
     now = now or utcnow()
     shared = await _shared_parts(session, items)
     insert = upsert_insert(session)
-    stmt = (
-        insert(Delivery)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(Delivery.id)
-    )
+    # the table, not the ORM class: Core's executemany, without the ORM's bulk layer
+    table = Delivery.__table__
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
     added = 0
     for i in range(0, len(items), _INSERT_CHUNK):
         rows = [
