@@ -35,6 +35,12 @@ def main() -> None:
             POSTGRES,
         ],
         ["benchmarks.push_size", *(["--quick"] if quick else [])],
+        [
+            "benchmarks.follows",
+            *(["--subscribers", "5000", "--follows", "1000"] if quick else []),
+            "--postgres",
+            POSTGRES,
+        ],
     ]
     failed = False
     for args in runs:

@@ -31,7 +31,16 @@ from telegram.ext import (
     filters,
 )
 
-from digestbot.bot import admin, callbacks, commands, inline, runtime, settings_menu, throttle
+from digestbot.bot import (
+    admin,
+    callbacks,
+    commands,
+    follows,
+    inline,
+    runtime,
+    settings_menu,
+    throttle,
+)
 from digestbot.bot.context import CONTEXT_TYPES, BotApp
 from digestbot.bot.error_handler import on_error
 from digestbot.bot.health import process_state
@@ -112,6 +121,9 @@ def _register(app: BotApp) -> None:
         "subscribe": commands.subscribe_command,
         "unsubscribe": commands.unsubscribe_command,
         "settings": settings_menu.settings_command,
+        "follow": follows.follow_command,
+        "following": follows.following_command,
+        "unfollow": follows.unfollow_command,
     }
     for name, callback in everyday.items():
         app.add_handler(CommandHandler(name, callback, filters=messages_and_posts))
@@ -127,6 +139,7 @@ def _register(app: BotApp) -> None:
         Prefix.SIMILAR: callbacks.on_similar_button,
         Prefix.SAVED: callbacks.on_saved_button,
         Prefix.UNSAVE: callbacks.on_saved_button,
+        Prefix.FOLLOW: follows.on_unfollow_button,
     }
     for prefix, callback in buttons.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=PATTERNS[prefix]))

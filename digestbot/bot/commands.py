@@ -207,11 +207,14 @@ async def subscribe_command(update: Update, context: Context, turn: Turn) -> Non
             push_time=request.push_time,
             top_n=request.top_n,
             timezone=request.timezone,
+            cadence=request.cadence,
+            follows_only=request.follows_only,
         )
-    await reply(
-        update,
-        t(turn.lang, "sub.done", time=sub.push_time, tz=esc(sub.timezone), n=sub.top_n),
-    )
+    done = {"weekly": "sub.done_weekly", "both": "sub.done_both"}.get(sub.cadence, "sub.done")
+    text = t(turn.lang, done, time=sub.push_time, tz=esc(sub.timezone), n=sub.top_n)
+    if sub.follows_only:
+        text += "\n" + t(turn.lang, "sub.follows_only")
+    await reply(update, text)
 
 
 @command

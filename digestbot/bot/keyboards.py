@@ -21,11 +21,14 @@ from digestbot.present.callbacks import (
     settings_data,
     similar_data,
     top_data,
+    unfollow_data,
     unsave_data,
 )
-from digestbot.present.html import ListPage, section_key
+from digestbot.present.html import ListPage, section_key, shorten
 from digestbot.present.i18n import t
+from digestbot.services.follows import FollowItem
 from digestbot.services.subscriptions import (
+    CADENCE_CHOICES,
     COUNT_CHOICES,
     SECTION_CHOICES,
     TIME_CHOICES,
@@ -124,6 +127,19 @@ def saved_keyboard(
     return InlineKeyboardMarkup(rows)
 
 
+def following_keyboard(items: Sequence[FollowItem]) -> InlineKeyboardMarkup | None:
+    """A ✕ button per follow; its data holds only the follow's id."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"✕ {item.number}. {shorten(item.text, 40)}", callback_data=unfollow_data(item.id)
+            )
+        ]
+        for item in items
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
 def settings_keyboard(menu: SettingsMenu, sub: SubscriptionView, lang: str) -> InlineKeyboardMarkup:
     """The /settings keyboard: the main menu, or one of its pickers (time, n, sec, lang)."""
     back = [
@@ -180,6 +196,18 @@ def settings_keyboard(menu: SettingsMenu, sub: SubscriptionView, lang: str) -> I
             for code in LANGUAGES
         ]
         return InlineKeyboardMarkup([buttons, back])
+    if menu is SettingsMenu.CADENCE:
+        rows = [
+            [
+                InlineKeyboardButton(
+                    f"✓ {t(lang, f'cadence.{c}')}" if c == sub.cadence else t(lang, f"cadence.{c}"),
+                    callback_data=settings_data(SettingsAction.CADENCE, c),
+                )
+            ]
+            for c in CADENCE_CHOICES
+        ]
+        return InlineKeyboardMarkup([*rows, back])
+    only = f"{'✓' if sub.follows_only else '·'} {t(lang, 'settings.follows_only')}"
     return InlineKeyboardMarkup(
         [
             [
@@ -206,6 +234,18 @@ def settings_keyboard(menu: SettingsMenu, sub: SubscriptionView, lang: str) -> I
                 InlineKeyboardButton(
                     t(lang, "settings.full"),
                     callback_data=settings_data(SettingsAction.MENU, SettingsMenu.FULL),
+                ),
+            ],
+            [
+                InlineKeyboardButton(
+                    t(lang, "settings.cadence"),
+                    callback_data=settings_data(SettingsAction.MENU, SettingsMenu.CADENCE),
+                ),
+                InlineKeyboardButton(
+                    only,
+                    callback_data=settings_data(
+                        SettingsAction.FOLLOWS_ONLY, "0" if sub.follows_only else "1"
+                    ),
                 ),
             ],
         ]

@@ -47,6 +47,8 @@ def _settings_text(sub: SubscriptionView, lang: str, menu: SettingsMenu) -> str:
         sections=sub.sections,
         lang=lang,
         full_sections=sub.full_sections,
+        cadence=sub.cadence,
+        follows_only=sub.follows_only,
     )
     prompt = {
         SettingsMenu.TIME: t(lang, "settings.pick_time", tz=esc(sub.timezone)),
@@ -54,6 +56,7 @@ def _settings_text(sub: SubscriptionView, lang: str, menu: SettingsMenu) -> str:
         SettingsMenu.SECTIONS: t(lang, "settings.pick_sections"),
         SettingsMenu.LANGUAGE: t(lang, "settings.pick_language"),
         SettingsMenu.FULL: t(lang, "settings.pick_full"),
+        SettingsMenu.CADENCE: t(lang, "settings.pick_cadence"),
     }.get(menu)
     return f"{text}\n\n{prompt}" if prompt else text
 
@@ -136,6 +139,10 @@ def settings_change(action: SettingsCallback) -> tuple[SettingsMenu, dict[str, A
         and int(value) < len(subscriptions.SECTION_CHOICES)
     ):
         return SettingsMenu.SECTIONS, {"toggle_section": subscriptions.SECTION_CHOICES[int(value)]}
+    if action.action is SettingsAction.CADENCE and value in subscriptions.CADENCE_CHOICES:
+        return SettingsMenu.CADENCE, {"cadence": value}
+    if action.action is SettingsAction.FOLLOWS_ONLY and value in ("0", "1"):
+        return SettingsMenu.MAIN, {"follows_only": value == "1"}
     if action.action is SettingsAction.LANGUAGE and value in LANGUAGES:
         return SettingsMenu.LANGUAGE, {}
     if action.action is SettingsAction.FULL and value in ("0", "1"):

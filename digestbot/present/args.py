@@ -174,18 +174,44 @@ class SubscribeRequest:
     push_time: str | None = None
     top_n: int | None = None
     timezone: str | None = None
+    cadence: str | None = None  # "daily", "weekly" or "both" (a store.models.Cadence)
+    follows_only: bool | None = None
+
+
+# /subscribe's words: the cadence, and whether the push holds only the followed papers
+CADENCE_WORDS: Final = {
+    "daily": "daily",
+    "매일": "daily",
+    "weekly": "weekly",
+    "주간": "weekly",
+    "매주": "weekly",
+    "both": "both",
+}
+FOLLOWS_ONLY_WORDS: Final = {"follows": True, "팔로우": True, "top": False, "상위": False}
 
 
 def parse_subscribe(args: Sequence[str]) -> SubscribeRequest:
-    """``/subscribe [HH:MM] [N] [Area/City]`` (any order) → push time "HH:MM", number of
-    papers and IANA time zone (canonical spelling)."""
+    """``/subscribe [HH:MM] [N] [Area/City] [daily|weekly|both] [follows|top]`` (any
+    order) → push time "HH:MM", number of papers, IANA time zone (canonical spelling),
+    cadence, and whether the push holds only the papers the chat follows."""
     example = SUBSCRIBE_EXAMPLE
     push_time: str | None = None
     count: int | None = None
     zone: str | None = None
+    cadence: str | None = None
+    follows_only: bool | None = None
     for arg in args:
         value = arg.strip()
-        if re.fullmatch(r"[+-]?\d+", value):
+        word = value.lower()
+        if word in CADENCE_WORDS:
+            if cadence is not None:
+                raise BadCommandArgument("arg.too_many", example, value=shown(value))
+            cadence = CADENCE_WORDS[word]
+        elif word in FOLLOWS_ONLY_WORDS:
+            if follows_only is not None:
+                raise BadCommandArgument("arg.too_many", example, value=shown(value))
+            follows_only = FOLLOWS_ONLY_WORDS[word]
+        elif re.fullmatch(r"[+-]?\d+", value):
             if count is not None:
                 raise BadCommandArgument("arg.too_many", example, value=shown(value))
             count = _count(value, SUBSCRIBE_MAX, example)
@@ -197,7 +223,7 @@ def parse_subscribe(args: Sequence[str]) -> SubscribeRequest:
             push_time = parse_time(value, example)
         else:
             raise BadCommandArgument("arg.too_many", example, value=shown(value))
-    return SubscribeRequest(push_time, count, zone)
+    return SubscribeRequest(push_time, count, zone, cadence, follows_only)
 
 
 @functools.cache
@@ -233,6 +259,36 @@ def parse_search(text: str) -> str:
     if not query:
         raise BadCommandArgument("arg.no_query", "/search diffusion")
     return query[:SEARCH_MAX_CHARS]
+
+
+# --------------------------------------------------------------------------- follows
+
+FOLLOW_MAX_CHARS = 100
+FOLLOW_EXAMPLE = "/follow diffusion"
+UNFOLLOW_EXAMPLE = "/unfollow 1"
+
+
+def parse_follow_text(text: str) -> str:
+    """The words after ``/follow``, whitespace collapsed: at most ``FOLLOW_MAX_CHARS``.
+    (Whether they can match anything is the search's business: ``services.follows``.)"""
+    words = " ".join(text.split())
+    if not words:
+        raise BadCommandArgument("arg.no_follow", FOLLOW_EXAMPLE)
+    if len(words) > FOLLOW_MAX_CHARS:
+        raise BadCommandArgument(
+            "arg.follow_too_long", FOLLOW_EXAMPLE, max=FOLLOW_MAX_CHARS, n=len(words)
+        )
+    return words
+
+
+def parse_unfollow(text: str) -> int | str:
+    """``/unfollow <number | words>``: a number from /following's list, or the words."""
+    words = " ".join(text.split())
+    if not words:
+        raise BadCommandArgument("arg.no_unfollow", UNFOLLOW_EXAMPLE)
+    if re.fullmatch(r"\d{1,3}", words):
+        return int(words)
+    return words[: FOLLOW_MAX_CHARS * 2]
 
 
 # --------------------------------------------------------------------------- admins

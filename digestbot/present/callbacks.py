@@ -7,12 +7,13 @@ and page numbers, never text: a search query is kept server-side under a random 
     t:<d|w|m>:<YYYYMMDD>:<size>:<page>   a /top page
     s:<query id>:<page>                  a /search page
     p:<arXiv id>                         open one paper
-    c:<m|t|n|s|l|f>:<value>              a /settings change (menu, time, count, section,
-                                         language, full sections)
+    c:<m|t|n|s|l|f|w|o>:<value>          a /settings change (menu, time, count, section,
+                                         language, full sections, cadence, only follows)
     b:<arXiv id>                         save / forget a paper (🔖 on its card)
     r:<arXiv id>                         the papers similar to it
     v:<page>                             a /saved page
     u:<page>:<arXiv id>                  forget a paper from that /saved page (✕)
+    f:x:<follow id>                      remove one of /following's follows
     x                                    a button that does nothing (the page counter)
 
 The bot registers one handler per prefix (``PATTERNS``); each reads its data with its own
@@ -49,6 +50,7 @@ class Prefix(StrEnum):
     SIMILAR = "r"
     SAVED = "v"
     UNSAVE = "u"
+    FOLLOW = "f"
 
 
 # the pattern of each prefix, for python-telegram-bot's CallbackQueryHandler
@@ -63,6 +65,8 @@ class SettingsAction(StrEnum):
     SECTION = "s"
     LANGUAGE = "l"
     FULL = "f"
+    CADENCE = "w"
+    FOLLOWS_ONLY = "o"
 
 
 class SettingsMenu(StrEnum):
@@ -74,6 +78,7 @@ class SettingsMenu(StrEnum):
     SECTIONS = "sec"
     LANGUAGE = "lang"
     FULL = "full"
+    CADENCE = "cad"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +122,11 @@ class SavedCallback:
     remove: str | None = None  # the arXiv id to forget first (✕), None: just the page
 
 
+@dataclass(frozen=True, slots=True)
+class UnfollowCallback:
+    follow_id: int
+
+
 Callback = (
     TopCallback
     | SearchCallback
@@ -125,6 +135,7 @@ Callback = (
     | BookmarkCallback
     | SimilarCallback
     | SavedCallback
+    | UnfollowCallback
 )
 
 
@@ -164,6 +175,10 @@ def saved_data(page: int) -> str:
 
 def unsave_data(page: int, arxiv_id: str) -> str:
     return _checked(f"{Prefix.UNSAVE}:{page}:{arxiv_id}")
+
+
+def unfollow_data(follow_id: int) -> str:
+    return _checked(f"{Prefix.FOLLOW}:x:{follow_id}")
 
 
 def _fields(data: str, prefix: Prefix) -> list[str]:
@@ -240,6 +255,13 @@ def parse_saved(data: str) -> SavedCallback:
     return SavedCallback(_page(page, data), arxiv_id)
 
 
+def parse_unfollow(data: str) -> UnfollowCallback:
+    fields = _fields(data, Prefix.FOLLOW)
+    if len(fields) != 2 or fields[0] != "x" or not re.fullmatch(r"[1-9]\d{0,17}", fields[1]):
+        raise ValueError(data)
+    return UnfollowCallback(int(fields[1]))
+
+
 _PARSERS: dict[Prefix, Callable[[str], Callback]] = {
     Prefix.TOP: parse_top,
     Prefix.SEARCH: parse_search,
@@ -249,6 +271,7 @@ _PARSERS: dict[Prefix, Callable[[str], Callback]] = {
     Prefix.SIMILAR: parse_similar,
     Prefix.SAVED: parse_saved,
     Prefix.UNSAVE: parse_saved,
+    Prefix.FOLLOW: parse_unfollow,
 }
 
 

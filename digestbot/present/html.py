@@ -242,6 +242,22 @@ def render_similar(paper: PaperView, papers: Sequence[PaperView], lang: str) -> 
     return render_list(t(lang, "similar.header", title=title), papers, 1, lang)
 
 
+def _digest_cards(
+    papers: Sequence[PaperView], sections: Sequence[str], lang: str, *, by_rank: bool = True
+) -> list[str]:
+    return [
+        render_paper(
+            p,
+            lang=lang,
+            sections=sections,
+            number=(p.rank or i) if by_rank else i,
+            max_authors=CARD_AUTHORS_IN_DIGEST,
+            compact=True,
+        )
+        for i, p in enumerate(papers, start=1)
+    ]
+
+
 def render_digest_messages(
     day: dt.date,
     papers: Sequence[PaperView],
@@ -249,29 +265,64 @@ def render_digest_messages(
     sections: Sequence[str] = (),
     lang: str = Language.KO,
     total: int | None = None,
+    followed: Sequence[PaperView] = (),
 ) -> list[str]:
     """The morning push (and ``/today``): a header, then the papers with the chosen
     sections (empty = all), packed into valid-HTML messages of at most 4096 characters;
     a message break falls between papers whenever one paper fits in a message.
     ``total``, when given, is the number of papers that day (the header says "top 5 of
     40"); without it the header only counts the papers shown ("5 papers"), claiming no
-    ranking it cannot check."""
+    ranking it cannot check. ``followed``: the day's papers matching the chat's follows
+    (not already among ``papers``), under their own heading; with no ``papers`` (a
+    follows-only push) they are the whole digest, under a header saying so."""
+    if not papers and followed:
+        header = t(lang, "digest.header_follows", day=day.isoformat(), n=len(followed))
+        return pack_blocks([header, *_digest_cards(followed, sections, lang)])
     if total is not None and total > len(papers):
         header = t(lang, "digest.header", day=day.isoformat(), shown=len(papers), total=total)
     else:
         header = t(lang, "digest.header_all", day=day.isoformat(), shown=len(papers))
-    cards = [
-        render_paper(
-            p,
-            lang=lang,
-            sections=sections,
-            number=p.rank or i,
-            max_authors=CARD_AUTHORS_IN_DIGEST,
-            compact=True,
-        )
-        for i, p in enumerate(papers, start=1)
-    ]
-    return pack_blocks([header, *cards])
+    blocks = [header, *_digest_cards(papers, sections, lang)]
+    if followed:
+        blocks += [t(lang, "digest.followed"), *_digest_cards(followed, sections, lang)]
+    return pack_blocks(blocks)
+
+
+def render_weekly_messages(
+    start: dt.date,
+    end: dt.date,
+    papers: Sequence[PaperView],
+    *,
+    sections: Sequence[str] = (),
+    lang: str = Language.KO,
+    total: int | None = None,
+) -> list[str]:
+    """The weekly digest: the top papers of ``start..end`` by votes (``/top week``'s
+    ranking), numbered in that order, under the week's own header."""
+    dates = {"start": start.isoformat(), "end": end.isoformat(), "shown": len(papers)}
+    if total is not None and total > len(papers):
+        header = t(lang, "weekly.header", total=total, **dates)
+    else:
+        header = t(lang, "weekly.header_all", **dates)
+    return pack_blocks([header, *_digest_cards(papers, sections, lang, by_rank=False)])
+
+
+@dataclass(frozen=True, slots=True)
+class FollowLine:
+    """One row of /following: its number and what was typed."""
+
+    number: int
+    text: str
+
+
+def render_following(follows: Sequence[FollowLine], limit: int, lang: str) -> str:
+    """``/following``: the chat's follows, numbered as ``/unfollow <number>`` reads them."""
+    if not follows:
+        return t(lang, "follow.list_empty")
+    lines = [t(lang, "follow.list_header", n=len(follows), max=limit)]
+    lines += [f"{f.number}. {esc(f.text)}" for f in follows]
+    lines.append(t(lang, "follow.list_hint"))
+    return "\n".join(lines)
 
 
 def render_help(lang: str, bot_username: str | None = None) -> str:
@@ -294,17 +345,28 @@ def render_settings(
     sections: Sequence[str],
     lang: str,
     full_sections: bool | None = None,
+    cadence: str = "daily",
+    follows_only: bool = False,
 ) -> str:
     """The /settings summary (``full_sections`` None: that line left out)."""
-    text = t(
+    follow_lines = t(
         lang,
-        "settings.header",
-        state=t(lang, "settings.on" if active else "settings.off"),
-        time=esc(push_time),
-        tz=esc(timezone),
-        n=top_n,
-        sections=esc(", ".join(sections)) if sections else t(lang, "settings.all_sections"),
-        language=t(lang, "lang.name"),
+        "settings.header_follow",
+        cadence=t(lang, f"cadence.{cadence}"),
+        follows_only=t(lang, "settings.on" if follows_only else "settings.off"),
+    )
+    text = (
+        t(
+            lang,
+            "settings.header",
+            state=t(lang, "settings.on" if active else "settings.off"),
+            time=esc(push_time),
+            tz=esc(timezone),
+            n=top_n,
+            sections=esc(", ".join(sections)) if sections else t(lang, "settings.all_sections"),
+            language=t(lang, "lang.name"),
+        )
+        + f"\n{follow_lines}"
     )
     if full_sections is None:
         return text

@@ -18,6 +18,9 @@ COMMANDS: Final = (
     ("search", "/search diffusion"),
     ("paper", "/paper 2502.11089"),
     ("subscribe", "/subscribe 08:00 5 Asia/Seoul"),
+    ("follow", "/follow diffusion"),
+    ("following", "/following"),
+    ("unfollow", "/unfollow 1"),
     ("unsubscribe", "/unsubscribe"),
     ("saved", "/saved"),
     ("similar", "/similar 2502.11089"),
@@ -197,6 +200,58 @@ _KO: dict[str, str] = {
         "켜면 알림이 예전처럼 모든 섹션을 전부 보여 줍니다 (메시지가 여러 개가 될 수 있습니다)."
     ),
     "arg.bad_saved": "{value}: /saved 뒤에는 bibtex 만 쓸 수 있습니다.",
+    # follows and the weekly digest
+    "cmd.follow": "검색어(또는 author:이름)를 팔로우: 맞는 새 논문이 아침 알림에 함께 옵니다",
+    "cmd.following": "팔로우 목록 (✕ 로 해제)",
+    "cmd.unfollow": "팔로우 해제 (번호 또는 단어)",
+    "digest.followed": "📌 <b>팔로우한 논문</b>",
+    "digest.header_follows": "📌 <b>Daily Papers {day}</b> · 팔로우한 논문 {n}편",
+    "weekly.header": "🗓 <b>주간 Daily Papers</b> · {start} ~ {end} · 상위 {shown}/{total}편",
+    "weekly.header_all": "🗓 <b>주간 Daily Papers</b> · {start} ~ {end} · {shown}편",
+    "follow.added": (
+        "📌 팔로우했습니다: “{query}” ({n}/{max}). 이 "
+        "검색과 맞는 새 논문이 아침 알림에 함께 옵니다."
+    ),
+    "follow.not_subscribed": "알림을 받으려면 /subscribe 하세요.",
+    "follow.exists": "이미 팔로우하고 있습니다: “{query}”. 목록은 /following 으로 볼 수 있습니다.",
+    "follow.removed": "팔로우를 해제했습니다: “{query}”.",
+    "follow.removed_short": "해제했습니다",
+    "follow.gone": "이미 해제된 팔로우입니다",
+    "follow.list_header": "📌 <b>팔로우 목록</b> ({n}/{max})",
+    "follow.list_hint": "✕ 를 누르거나 <code>/unfollow 번호</code> 로 해제할 수 있습니다.",
+    "follow.list_empty": (
+        "팔로우한 검색이 없습니다. 예: <code>/follow diffusion</code>, "
+        "<code>/follow author:Yann LeCun</code>"
+    ),
+    "follow.admins_only": "이 그룹의 팔로우는 그룹 관리자만 바꿀 수 있습니다.",
+    "cadence.daily": "매일",
+    "cadence.weekly": "매주 월요일 (지난주 상위)",
+    "cadence.both": "매일 + 매주 월요일",
+    "settings.header_follow": "주기: {cadence}\n팔로우한 논문만: {follows_only}",
+    "settings.cadence": "🗓 주기",
+    "settings.follows_only": "📌 팔로우만",
+    "settings.pick_cadence": "알림 주기를 고르세요 (주간: 월요일 같은 시각에 지난주 상위 논문):",
+    "sub.done_weekly": (
+        "✅ 구독했습니다: 매주 월요일 {time} ({tz})에 지난주 상위 {n}편을 보내 드립니다."
+    ),
+    "sub.done_both": (
+        "✅ 구독했습니다: 매일 {time} ({tz})에 상위 {n}편을, 매주 월요일에는 지난주 상위 {n}편도 "
+        "보내 드립니다."
+    ),
+    "sub.follows_only": (
+        "📌 아침 알림에는 팔로우한 논문만 옵니다 (맞는 논문이 없는 날은 보내지 않습니다)."
+    ),
+    "arg.no_follow": "팔로우할 단어를 적어 주세요.",
+    "arg.follow_too_long": "팔로우는 {max}자까지입니다 ({n}자).",
+    "arg.follow_too_many": (
+        "팔로우는 한 채팅에 {max}개까지입니다. /unfollow 로 하나를 지운 뒤 다시 해 주세요."
+    ),
+    "arg.follow_nothing": "{value}에는 검색할 단어가 없어 어떤 논문과도 맞지 않습니다.",
+    "arg.no_unfollow": "해제할 팔로우의 번호나 단어를 적어 주세요.",
+    "arg.unknown_follow_number": (
+        "{value}번 팔로우가 없습니다 (팔로우 {high}개). /following 으로 목록을 보세요."
+    ),
+    "arg.unknown_follow": "“{value}”은(는) 팔로우 목록에 없습니다. /following 으로 목록을 보세요.",
 }
 
 _EN: dict[str, str] = {
@@ -363,6 +418,51 @@ _EN: dict[str, str] = {
         "On: the push shows every section in full, as before (it may take several messages)."
     ),
     "arg.bad_saved": "{value}: /saved takes nothing or bibtex.",
+    "cmd.follow": "follow words (or author:Name): matching new papers join the morning push",
+    "cmd.following": "your follows (✕ removes one)",
+    "cmd.unfollow": "stop following (a number or the words)",
+    "digest.followed": "📌 <b>From your follows</b>",
+    "digest.header_follows": "📌 <b>Daily Papers {day}</b> · {n} from your follows",
+    "weekly.header": "🗓 <b>Weekly Daily Papers</b> · {start} – {end} · top {shown} of {total}",
+    "weekly.header_all": "🗓 <b>Weekly Daily Papers</b> · {start} – {end} · {shown} papers",
+    "follow.added": (
+        "📌 Following “{query}” ({n}/{max}): new papers matching it join the morning push."
+    ),
+    "follow.not_subscribed": "/subscribe to get the push.",
+    "follow.exists": "Already following “{query}”. /following lists your follows.",
+    "follow.removed": "Stopped following “{query}”.",
+    "follow.removed_short": "Removed",
+    "follow.gone": "That follow was already removed",
+    "follow.list_header": "📌 <b>Your follows</b> ({n}/{max})",
+    "follow.list_hint": "Press ✕ or send <code>/unfollow number</code> to remove one.",
+    "follow.list_empty": (
+        "No follows yet. Example: <code>/follow diffusion</code>, "
+        "<code>/follow author:Yann LeCun</code>"
+    ),
+    "follow.admins_only": "Only the group's administrators can change its follows.",
+    "cadence.daily": "daily",
+    "cadence.weekly": "weekly on Monday (last week's top)",
+    "cadence.both": "daily + weekly on Monday",
+    "settings.header_follow": "Cadence: {cadence}\nOnly papers I follow: {follows_only}",
+    "settings.cadence": "🗓 Cadence",
+    "settings.follows_only": "📌 Only follows",
+    "settings.pick_cadence": (
+        "How often (weekly: Mondays at the push time, last week's top papers):"
+    ),
+    "sub.done_weekly": "✅ Subscribed: last week's top {n} every Monday at {time} ({tz}).",
+    "sub.done_both": (
+        "✅ Subscribed: the top {n} every day at {time} ({tz}), and last week's top {n} on Mondays."
+    ),
+    "sub.follows_only": "📌 The push holds only papers you follow (no push on a day without any).",
+    "arg.no_follow": "What should I follow? Give some words.",
+    "arg.follow_too_long": "A follow is at most {max} characters (this one has {n}).",
+    "arg.follow_too_many": "A chat can follow at most {max} searches; /unfollow one first.",
+    "arg.follow_nothing": "{value} has no word to search for, so it could never match a paper.",
+    "arg.no_unfollow": "Which follow? Give its number or its words.",
+    "arg.unknown_follow_number": (
+        "There is no follow number {value} ({high} follows). /following lists them."
+    ),
+    "arg.unknown_follow": "You are not following “{value}”. /following lists your follows.",
 }
 
 CATALOG: Final[dict[str, dict[str, str]]] = {Language.KO: _KO, Language.EN: _EN}

@@ -208,10 +208,15 @@ def render_push(
     """``day``'s push: ``papers`` (the top N, in order), then ``followed`` under their
     own heading, showing the ``sections`` named (empty = all). ``total``: the papers that
     day, for the header's "top 5 of 40". One message whenever the title lines fit.
-    ``buttons=False`` (the terminal): no buttons, and no line telling to tap them."""
-    header = _header(day, len(papers), total, lang)
+    ``buttons=False`` (the terminal): no buttons, and no line telling to tap them. With
+    no ``papers`` but ``followed`` (a follows-only push) the header says so instead."""
     numbered = list(enumerate([*papers, *followed], start=1))
-    heading = t(lang, "push.followed") if followed else None
+    if followed and not papers:
+        header = t(lang, "digest.header_follows", day=day.isoformat(), n=len(followed))
+        heading = None
+    else:
+        header = _header(day, len(papers), total, lang)
+        heading = t(lang, "push.followed") if followed else None
     hint = t(lang, "push.hint") if buttons else ""
     if full:
         full_messages = _render_full(

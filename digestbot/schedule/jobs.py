@@ -16,7 +16,12 @@ python-telegram-bot's JobQueue) on the one instance that holds the scheduler loc
   no-op, so a digest reaches a chat once however often ticks run, overlap, or the
   process restarts; a bot that was down catches up on its first tick, and a digest that
   appears after the push time (the ingest kept retrying) goes out on the next tick, as
-  long as the push time is still within the window.
+  long as the push time is still within the window. A subscription "only papers I
+  follow" is queued under ``follow:{day}:{chat}:{thread}`` instead, and only on a day
+  with a match (``digestbot.delivery.enqueue``).
+* **Weekly.** A weekly (or "both") subscription is due at its push time on Monday, its
+  own local date: the previous Monday–Sunday's top N by votes, under
+  ``weekly:{monday}:{chat}:{thread}``, with the same catch-up window.
 """
 
 from __future__ import annotations
@@ -34,7 +39,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from digestbot.clock import as_utc, parse_hhmm, zone_or
 from digestbot.config import Settings
-from digestbot.delivery.enqueue import Target, enqueue_digest, push_key
+from digestbot.delivery.enqueue import (
+    Target,
+    daily_key,
+    enqueue_digest,
+    enqueue_weekly,
+    follow_key,
+    push_key,
+    weekly_key,
+)
 from digestbot.delivery.outbox import chunked, existing_keys
 from digestbot.schedule.rules import (
     DIGEST_MAX_AGE_DAYS,
@@ -48,7 +61,7 @@ from digestbot.schedule.rules import (
 )
 from digestbot.services.ingest import IngestResult, Sources, ingest_day
 from digestbot.store.archive import stored_days
-from digestbot.store.models import Chat, DeliveryKind, DigestDay, Subscription
+from digestbot.store.models import Cadence, Chat, DeliveryKind, DigestDay, Subscription
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +74,24 @@ class _Due:
     # a subscription's next moment once this push date's own digest is queued
     following: dt.datetime | None = None
 
+    def key(self, day: dt.date) -> str:
+        target = self.target
+        make = follow_key if target.follows_only else push_key
+        return make(day, target.chat_id, target.thread_id)
+
+
+DAILY = (Cadence.DAILY, Cadence.BOTH)
+WEEKLY = (Cadence.WEEKLY, Cadence.BOTH)
+
 
 @dataclass(slots=True)
 class _Plan:
-    """What a tick does: the pushes to queue, by the digest day they send, and the
-    subscriptions' next moments to store (None: the subscription is off)."""
+    """What a tick does: the pushes to queue, by the digest day they send; the weekly
+    digests, by the Monday their week starts; and the subscriptions' next moments to
+    store (None: the subscription is off)."""
 
     by_day: dict[dt.date, list[_Due]] = field(default_factory=dict)
+    by_week: dict[dt.date, list[_Due]] = field(default_factory=dict)
     moments: dict[int, dt.datetime | None] = field(default_factory=dict)
 
 
@@ -90,7 +114,7 @@ async def push_tick(
     may go out first, as a fallback) or its catch-up window has passed; then its next
     moment is stored, in the transaction that queued its push."""
     plan = await _plan(sessions, settings, now, channels)
-    if not plan.by_day and not plan.moments:
+    if not plan.by_day and not plan.by_week and not plan.moments:
         return 0
     if refresh is not None:
         for day in sorted(plan.by_day):
@@ -100,13 +124,24 @@ async def push_tick(
     # instance) is skipped by the outbox's dedupe key
     async with sessions.begin() as session:
         for day, todo in sorted(plan.by_day.items()):
-            queued += await enqueue_digest(
-                session,
-                day,
-                [d.target for d in todo],
-                kind=DeliveryKind.PUSH,
-                key=_push_keys(day),
-            )
+            subscribed = [d.target for d in todo if d.subscription_id is not None]
+            if subscribed:  # with each target's followed papers
+                queued += await enqueue_digest(
+                    session,
+                    day,
+                    subscribed,
+                    kind=DeliveryKind.PUSH,
+                    key=daily_key(day),
+                    follows=True,
+                )
+            channels_due = [d.target for d in todo if d.subscription_id is None]
+            if channels_due:
+                queued += await enqueue_digest(
+                    session, day, channels_due, kind=DeliveryKind.PUSH, key=_push_keys(day)
+                )
+        for monday, todo in sorted(plan.by_week.items()):
+            sub_ids = [d.subscription_id for d in todo if d.subscription_id is not None]
+            queued += await enqueue_weekly(session, monday, subscription_ids=sub_ids)
         await _store_moments(session, plan.moments)
     if queued:
         log.info("push: queued %d deliveries", queued)
@@ -119,12 +154,14 @@ async def _plan(
     now: dt.datetime,
     channels: Sequence[int],
 ) -> _Plan:
-    """The pushes due at ``now`` that are not queued yet, and the moments to move on."""
+    """The pushes and weekly digests due at ``now`` that are not queued yet, and the
+    moments to move on."""
     window = catchup_window(settings)
     default_zone = ZoneInfo(settings.timezone)
     now = now.astimezone(dt.UTC)  # SQLite compares the stored UTC text with it
     plan = _Plan()
     due: list[_Due] = []
+    weekly: dict[dt.date, list[_Due]] = defaultdict(list)
     async with sessions() as session:
         rows = await session.execute(
             select(
@@ -140,6 +177,8 @@ async def _plan(
                 Subscription.sections,
                 Chat.language,
                 Subscription.full_sections,
+                Subscription.follows_only,
+                Subscription.cadence,
             )
             .join(Chat, Chat.id == Subscription.chat_id)
             .where(Subscription.next_push_at <= now)
@@ -158,6 +197,8 @@ async def _plan(
             sections,
             language,
             full,
+            only,
+            cadence,
         ) in rows.tuples():
             if stored is None or not (on and chat_on):
                 plan.moments[sub_id] = None  # off until subscribed (or unblocked) again
@@ -169,16 +210,32 @@ async def _plan(
             push_date, moment = plan_push(stored, push_time, zone, now, window)
             if moment != as_utc(stored):
                 plan.moments[sub_id] = moment
-            if push_date is not None:
-                following = first_push_after(push_time, zone, moment)
-                target = Target(chat_id, thread_id, top_n, tuple(sections or ()), language, full)
+            if push_date is None:
+                continue
+            following = first_push_after(push_time, zone, moment)
+            target = Target(
+                chat_id, thread_id, top_n, tuple(sections or ()), language, full, bool(only)
+            )
+            if cadence in DAILY:
                 due.append(_Due(sub_id, target, push_date, following))
+            else:  # weekly only: its week is queued in this tick's transaction
+                plan.moments[sub_id] = following
+            if cadence in WEEKLY and push_date.weekday() == 0:  # Monday, in its zone
+                monday = push_date - dt.timedelta(days=7)
+                weekly[monday].append(_Due(sub_id, target, push_date, following))
         channel_day = push_date_due(parse_hhmm(settings.push_time), default_zone, now, window)
         if channel_day is not None:
             due += [
                 _Due(None, Target(chat_id, 0, settings.top_n, (), settings.language), channel_day)
                 for chat_id in dict.fromkeys(channels)
             ]
+        week_keys = {_week_key(monday, d) for monday, ds in weekly.items() for d in ds}
+        weeks_done = await existing_keys(session, week_keys)
+        plan.by_week = {
+            monday: todo
+            for monday, ds in weekly.items()
+            if (todo := [d for d in ds if _week_key(monday, d) not in weeks_done])
+        }
         if not due:
             return plan
         oldest = min(d.push_date for d in due) - dt.timedelta(days=DIGEST_MAX_AGE_DAYS)
@@ -215,7 +272,11 @@ async def _store_moments(session: AsyncSession, moments: dict[int, dt.datetime |
 
 
 def _key(day: dt.date, due: _Due) -> str:
-    return push_key(day, due.target.chat_id, due.target.thread_id)
+    return due.key(day)
+
+
+def _week_key(monday: dt.date, due: _Due) -> str:
+    return weekly_key(monday, due.target.chat_id, due.target.thread_id)
 
 
 def _push_keys(day: dt.date) -> Callable[[Target], str]:

@@ -22,7 +22,8 @@ def _term_in_field(term: Term, field_runs: Sequence[tuple[bool, str]]) -> bool:
     return False
 
 
-Analysed = tuple[tuple[tuple[bool, str], ...], ...]
+AnalysedField = tuple[tuple[bool, str], ...]
+Analysed = tuple[AnalysedField, ...]
 
 
 def analyse(fields: Iterable[str]) -> Analysed:
@@ -42,3 +43,11 @@ def matches(query: Query, fields: Iterable[str] | Analysed) -> bool:
 def matches_head(query: Query, title: str, authors: Iterable[str]) -> bool:
     """The first ranking tier: every term matches in the title or the authors."""
     return matches(query, [title, *authors])
+
+
+def matches_one_field(query: Query, fields: Iterable[AnalysedField]) -> bool:
+    """Do all of ``query``'s terms match inside one of these (analysed) fields? (A
+    follow's ``author:`` part: every word in the same author name.)"""
+    if not query.terms:
+        return False
+    return any(all(_term_in_field(t, field) for t in query.terms) for field in fields)

@@ -43,6 +43,11 @@ class SubscriptionView:
     top_n: int
     sections: tuple[str, ...]
     full_sections: bool = False  # the push with every section in full
+    cadence: str = m.Cadence.DAILY
+    follows_only: bool = False
+
+
+CADENCE_CHOICES: tuple[str, ...] = tuple(m.Cadence)
 
 
 def _view(sub: m.Subscription) -> SubscriptionView:
@@ -53,6 +58,8 @@ def _view(sub: m.Subscription) -> SubscriptionView:
         sub.top_n,
         tuple(sub.sections),
         bool(sub.full_sections),
+        sub.cadence or m.Cadence.DAILY,
+        bool(sub.follows_only),
     )
 
 
@@ -95,6 +102,8 @@ async def _get_or_create(
             top_n=settings.top_n,
             sections=[],
             full_sections=False,
+            cadence=m.Cadence.DAILY,
+            follows_only=False,
         )
         session.add(sub)
     return sub
@@ -109,13 +118,23 @@ async def subscribe(
     push_time: str | None = None,
     top_n: int | None = None,
     timezone: str | None = None,
+    cadence: str | None = None,
+    follows_only: bool | None = None,
 ) -> SubscriptionView:
     """Start (or restart) the push; given values replace the stored ones (``timezone``: an
-    IANA name, checked by the caller)."""
+    IANA name, checked by the caller; ``cadence``: a ``Cadence``)."""
     sub = await _get_or_create(session, chat_id, thread_id, settings)
     sub.active = True
     sub.next_push_at = EPOCH  # the next push tick works the moment out
-    return await _apply(session, sub, push_time=push_time, top_n=top_n, timezone=timezone)
+    return await _apply(
+        session,
+        sub,
+        push_time=push_time,
+        top_n=top_n,
+        timezone=timezone,
+        cadence=cadence,
+        follows_only=follows_only,
+    )
 
 
 async def unsubscribe(session: AsyncSession, chat_id: int, thread_id: int) -> bool:
@@ -139,13 +158,21 @@ async def change_subscription(
     top_n: int | None = None,
     toggle_section: str | None = None,
     full_sections: bool | None = None,
+    cadence: str | None = None,
+    follows_only: bool | None = None,
 ) -> SubscriptionView:
     """Change one setting; a chat without a subscription gets an inactive one holding it."""
     sub = await _get_or_create(session, chat_id, thread_id, settings)
     if full_sections is not None:
         sub.full_sections = full_sections
     return await _apply(
-        session, sub, push_time=push_time, top_n=top_n, toggle_section=toggle_section
+        session,
+        sub,
+        push_time=push_time,
+        top_n=top_n,
+        toggle_section=toggle_section,
+        cadence=cadence,
+        follows_only=follows_only,
     )
 
 
@@ -157,8 +184,14 @@ async def _apply(
     top_n: int | None = None,
     timezone: str | None = None,
     toggle_section: str | None = None,
+    cadence: str | None = None,
+    follows_only: bool | None = None,
 ) -> SubscriptionView:
     """Store the settings that were given; None leaves one as it is."""
+    if cadence is not None:
+        sub.cadence = m.Cadence(cadence)
+    if follows_only is not None:
+        sub.follows_only = follows_only
     if push_time is not None:
         sub.push_time = push_time
     if top_n is not None:

@@ -4,11 +4,12 @@ is the outbox's part: ``digestbot.delivery.outbox``.)"""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from digestbot.clock import EPOCH
-from digestbot.store.models import Chat, Subscription
+from digestbot.store.models import Chat, Follow, Subscription
 
 
 async def ensure_chat(
@@ -78,7 +79,8 @@ async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -
     """A group became supergroup ``new_chat_id``: the chat and its subscriptions (by
     ``ON UPDATE CASCADE``) take the new id. When the new id is already known (the bot saw
     the supergroup first), the old chat's subscriptions join it unless it already has one
-    for the same topic, and the old row goes."""
+    for the same topic (its follows likewise, unless followed there already), and the
+    old row goes."""
     old_exists = await session.scalar(select(Chat.id).where(Chat.id == old_chat_id))
     new_exists = await session.scalar(select(Chat.id).where(Chat.id == new_chat_id))
     if old_exists is None:
@@ -94,6 +96,19 @@ async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -
     await session.execute(
         update(Subscription)
         .where(Subscription.chat_id == old_chat_id, Subscription.thread_id.not_in(taken))
+        .values(chat_id=new_chat_id)
+    )
+    twin = aliased(Follow)
+    await session.execute(
+        update(Follow)
+        .where(
+            Follow.chat_id == old_chat_id,
+            ~exists().where(
+                twin.chat_id == new_chat_id,
+                twin.thread_id == Follow.thread_id,
+                twin.query == Follow.query,
+            ),
+        )
         .values(chat_id=new_chat_id)
     )
     await session.execute(

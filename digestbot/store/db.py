@@ -3,6 +3,7 @@ connection; PostgreSQL gets custom plans (the trigram/tsvector indexes stay in u
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,15 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
+def _json(value: Any) -> str:
+    # UTF-8 as it is: Korean text escaped as \uXXXX would double the bytes of every
+    # stored message (the outbox keeps each delivery's rendered HTML)
+    return json.dumps(value, ensure_ascii=False)
+
+
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     url = make_url(database_url)
+    kwargs.setdefault("json_serializer", _json)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)

@@ -50,8 +50,18 @@ class DeliveryState(StrEnum):
 
 class DeliveryKind(StrEnum):
     PUSH = "push"
+    FOLLOW = "follow"  # a follows-only push: only the day's papers the chat follows
+    WEEKLY = "weekly"
     REPOST = "repost"
     BROADCAST = "broadcast"
+
+
+class Cadence(StrEnum):
+    """How often a subscription is pushed: every morning, Monday's weekly digest, or both."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    BOTH = "both"
 
 
 class Base(DeclarativeBase):
@@ -237,6 +247,9 @@ class Subscription(Base):
     # moves it on); EPOCH: work it out at the next tick; None: off (unsubscribed, or the
     # chat blocked the bot)
     next_push_at: Mapped[dt.datetime | None] = mapped_column(default=EPOCH)
+    cadence: Mapped[str] = mapped_column(String(8), default=Cadence.DAILY)  # a Cadence
+    # the push holds only the day's papers matching the chat's follows (none: no push)
+    follows_only: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -253,6 +266,27 @@ class Bookmark(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger)
     paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Follow(Base):
+    """A search a chat (or forum topic) follows: its papers join the morning push.
+
+    ``query`` is the normalised query (``digestbot.search.follow.follow_key``), so the
+    same follow written twice is one row; ``text`` is what the user typed."""
+
+    __tablename__ = "follows"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "thread_id", "query", name="uq_follows_target_query"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("chats.id", ondelete="CASCADE", onupdate="CASCADE")
+    )
+    thread_id: Mapped[int] = mapped_column(Integer, default=0)
+    query: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

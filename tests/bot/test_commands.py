@@ -367,7 +367,8 @@ async def test_settings_keyboard_changes_persist(bot: Driver, engine: AsyncEngin
     [message] = await bot.send("/settings")
     assert message.text == (
         "⚙️ <b>설정</b>\n구독: 꺼짐\n알림 시간: 08:00 (Asia/Seoul)\n"
-        "편수: 5\n섹션: 모두\n언어: 한국어\n전체 섹션으로 받기: 꺼짐"
+        "편수: 5\n섹션: 모두\n언어: 한국어\n주기: 매일\n팔로우한 논문만: 꺼짐\n"
+        "전체 섹션으로 받기: 꺼짐"
     )
     assert [d for _, d in buttons(message)] == [
         "c:m:time",
@@ -375,6 +376,8 @@ async def test_settings_keyboard_changes_persist(bot: Driver, engine: AsyncEngin
         "c:m:sec",
         "c:m:lang",
         "c:m:full",
+        "c:m:cad",
+        "c:o:1",
     ]
     await bot.press(message, "c:m:time")
     assert ("09:00", "c:t:0900") in buttons(bot.current(message))
