@@ -180,7 +180,7 @@ _KO: dict[str, str] = {
     # the compact push, bookmarks, similar papers
     "cmd.saved": "저장한 논문 (bibtex: .bib 파일로 받기)",
     "cmd.similar": "비슷한 논문 찾기 (arXiv id 또는 오늘 순위)",
-    "push.followed": "📌 <b>팔로우</b>",
+    "push.followed": "📌 <b>팔로우한 논문</b>",
     "push.hint": "<i>번호를 누르면 논문 전체 요약이 열립니다 · 🔖 로 저장</i>",
     "button.save": "🔖 저장",
     "button.saved": "✅ 저장됨",

@@ -86,7 +86,7 @@ def test_followed_papers_come_under_their_own_heading_numbered_on() -> None:
     followed = [long_paper(i, 2) for i in (17, 23)]
     [message] = render_push(dt.date(2025, 2, 19), top, followed=followed, lang="ko", total=30)
     assert message.text.startswith("📰 <b>Daily Papers 2025-02-19</b> · 상위 3/30편")
-    heading = message.text.index("📌 <b>팔로우</b>")
+    heading = message.text.index("📌 <b>팔로우한 논문</b>")
     assert message.text.index(">Paper 3</a>") < heading < message.text.index(">Paper 17</a>")
     assert "<b>4. <a href" in message.text and "<b>5. <a href" in message.text
     assert [(b.label, b.data) for row in message.buttons for b in row] == [
