@@ -67,7 +67,9 @@ def _postgres_schema_url() -> Iterator[str]:
     asyncio.run(run(f"CREATE SCHEMA {schema}"))
     sep = "&" if "?" in POSTGRES_URL else "?"
     try:
-        yield f"{POSTGRES_URL}{sep}search_path={schema}"
+        # commits need not wait for the disk in tests (a crash of the test server loses
+        # nothing a test needs)
+        yield f"{POSTGRES_URL}{sep}search_path={schema}&synchronous_commit=off"
     finally:
         asyncio.run(run(f"DROP SCHEMA {schema} CASCADE"))
 

@@ -5,6 +5,7 @@ answers from a fresh virtual environment in another folder."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -24,9 +25,18 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     come from the test environment's site-packages through a .pth file: no download)."""
     base = tmp_path_factory.mktemp("installed")
     wheels = base / "wheels"
+    # built from a copy of the sources: other tests' processes write bytecode into the
+    # checkout while setuptools copies it, and the build writes build/ beside it
+    source = base / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    shutil.copytree(
+        ROOT / "digestbot", source / "digestbot", ignore=shutil.ignore_patterns("__pycache__")
+    )
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(wheels), str(ROOT)],
+         "-w", str(wheels), str(source)],
         check=True,
         cwd=base,
     )  # fmt: skip

@@ -25,6 +25,10 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+# PostgreSQL settings a database URL may carry as query parameters (each connection's)
+_URL_SETTINGS = ("search_path", "synchronous_commit")
+
+
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     url = make_url(database_url)
     kwargs.setdefault("json_serializer", _json)
@@ -45,10 +49,13 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     connect_args = kwargs.pop("connect_args", {})
     server_settings = connect_args.setdefault("server_settings", {})
-    # ?search_path=schema keeps digestbot in a schema of its own (tests use one per test)
-    if "search_path" in url.query:
-        server_settings["search_path"] = str(url.query["search_path"])
-        url = url.difference_update_query(["search_path"])
+    # ?search_path=schema keeps digestbot in a schema of its own (tests use one per test);
+    # ?synchronous_commit=off lets commits skip waiting for the disk (the test suite: a
+    # crash may lose the last commits, so never for data that matters)
+    for setting in _URL_SETTINGS:
+        if setting in url.query:
+            server_settings[setting] = str(url.query[setting])
+            url = url.difference_update_query([setting])
     server_settings.setdefault("plan_cache_mode", "force_custom_plan")
     server_settings.setdefault("application_name", f"digestbot-{os.getpid()}")
     return create_async_engine(url, connect_args=connect_args, pool_pre_ping=True, **kwargs)

@@ -1,18 +1,20 @@
-"""The archive CLI end to end, as an operator runs it: real processes, a real database,
-digests over real HTTP. Expected values were written by hand from the sample files."""
+"""The archive CLI end to end, as an operator runs it: the real commands (in this
+process), a real database, digests over real HTTP. Expected values were written by hand
+from the sample files."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
-import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from digestbot.cli.app import app
 from digestbot.digest.sources import FolderSource
 from digestbot.services.ingest import Sources, ingest_day
 from digestbot.store.db import create_engine, session_factory
@@ -21,20 +23,28 @@ from tests.conftest import DIGESTS
 from tests.support.digest_server import DigestServer
 
 
-def digestbot(db_url: str, *args: str, source: str = "", cwd: Path | None = None) -> Any:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGESTBOT_")}
+@dataclass(frozen=True)
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+runner = CliRunner()
+
+
+def digestbot(db_url: str, *args: str, source: str = "") -> Done:
+    """``digestbot ARGS`` as the operator types it, run in this process (Typer's runner:
+    the real command, its settings from the environment, its output and exit code)."""
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("DIGESTBOT_")}
     env["DIGESTBOT_DATABASE_URL"] = db_url
     env["DIGESTBOT_HF_API_URL"] = ""  # no internet in tests
     if source:
         env["DIGESTBOT_SOURCE"] = source
-    return subprocess.run(
-        [sys.executable, "-m", "digestbot", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-    )
+    result = runner.invoke(app, list(args), env=env)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Done(result.exit_code, result.stdout, result.stderr)
 
 
 async def _store_samples(db_url: str) -> int:
