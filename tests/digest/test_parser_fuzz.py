@@ -23,7 +23,7 @@ from tests.support.mutations import (
     sample_texts,
 )
 
-ROUNDS = 3000
+ROUNDS = 1500
 HTML_PAGE = re.compile(r"\s*<(?:!doctype|html)\b", re.IGNORECASE)  # refused, header or not
 
 

@@ -50,7 +50,7 @@ async def test_damaged_digests_with_a_header_and_a_paper_always_ingest(
     for name, text in samples.items():
         assert (await store_text(sessions, text.encode(), name)).status == "stored"
     rng = random.Random(20261124)
-    rounds = 400 if db_url.startswith("sqlite") else 200
+    rounds = 240 if db_url.startswith("sqlite") else 120
     outcomes = {"stored": 0, "failed": 0, "warned": 0}
     names = sorted(samples)
     for i in range(rounds):
