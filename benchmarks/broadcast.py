@@ -31,7 +31,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,9 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E402
 
+from benchmarks.ingest import drop_schema, fresh_postgres_schema  # noqa: E402
 from digestbot.delivery.outbox import NewDelivery, add_deliveries  # noqa: E402
 from digestbot.store.db import create_engine, session_factory  # noqa: E402
 from digestbot.store.migrate import upgrade  # noqa: E402
@@ -181,20 +181,11 @@ def database(postgres: str | None, tmp: Path, name: str) -> Iterator[str]:
     if not postgres:
         yield f"sqlite+aiosqlite:///{tmp / name}.db"
         return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-
-    async def execute(sql: str) -> None:
-        engine = create_engine(postgres)
-        async with engine.begin() as conn:
-            await conn.execute(text(sql))
-        await engine.dispose()
-
-    asyncio.run(execute(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in postgres else "?"
+    url, schema = asyncio.run(fresh_postgres_schema(postgres))
     try:
-        yield f"{postgres}{sep}search_path={schema}"
+        yield url
     finally:
-        asyncio.run(execute(f"DROP SCHEMA {schema} CASCADE"))
+        asyncio.run(drop_schema(postgres, schema))
 
 
 def report(r: Result, subscribers: int, instances: int) -> None:

@@ -25,7 +25,6 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,9 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E402
 
+from benchmarks.ingest import drop_schema, fresh_postgres_schema  # noqa: E402
 from digestbot.delivery.enqueue import (  # noqa: E402
     Target,
     daily_key,
@@ -253,23 +253,6 @@ async def run(url: str, subscribers: int, distinct: int, seed: int) -> Figures:
         await engine.dispose()
 
 
-async def fresh_schema(url: str) -> tuple[str, str]:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"CREATE SCHEMA {schema}"))
-    await engine.dispose()
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}search_path={schema}", schema
-
-
-async def drop_schema(url: str, schema: str) -> None:
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    await engine.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
@@ -282,7 +265,7 @@ def main() -> None:
         print("SQLite", flush=True)
         report("SQLite", asyncio.run(run(url, args.subscribers, args.follows, args.seed)))
     if args.postgres:
-        url, schema = asyncio.run(fresh_schema(args.postgres))
+        url, schema = asyncio.run(fresh_postgres_schema(args.postgres))
         try:
             print("PostgreSQL", flush=True)
             figures = asyncio.run(run(url, args.subscribers, args.follows, args.seed))

@@ -24,7 +24,6 @@ import random
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -35,6 +34,7 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
+from benchmarks.ingest import drop_schema, fresh_postgres_schema  # noqa: E402
 from benchmarks.synthetic import synthetic_digest  # noqa: E402
 from digestbot.config import load_settings  # noqa: E402
 from digestbot.digest.parser import parse_digest  # noqa: E402
@@ -153,23 +153,6 @@ async def run(database_url: str, subscriptions: int, due: int, label: str) -> No
     await engine.dispose()
 
 
-async def fresh_schema(url: str) -> tuple[str, str]:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"CREATE SCHEMA {schema}"))
-    await engine.dispose()
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}search_path={schema}", schema
-
-
-async def drop_schema(url: str, schema: str) -> None:
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    await engine.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--subscriptions", type=int, default=1_000_000)
@@ -185,7 +168,7 @@ def main() -> None:
             asyncio.run(run(url, args.subscriptions, args.due, "SQLite"))
     if args.postgres:
         try:
-            url, schema = asyncio.run(fresh_schema(args.postgres))
+            url, schema = asyncio.run(fresh_postgres_schema(args.postgres))
         except OSError as exc:
             print(f"PostgreSQL: skipped, unreachable ({exc})")
             return
