@@ -22,6 +22,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -131,6 +132,24 @@ class Target:
         return (self.chat_id, self.thread_id)
 
 
+# what a subscription's push is cut by, as columns (a push reads every subscription due:
+# no ORM objects); ``target_of`` makes the Target of such a row
+TARGET_COLUMNS = (
+    Subscription.chat_id,
+    Subscription.thread_id,
+    Subscription.top_n,
+    Subscription.sections,
+    Chat.language,
+    Subscription.full_sections,
+    Subscription.follows_only,
+)
+
+
+def target_of(row: Sequence[Any]) -> Target:
+    chat, thread, top_n, sections, language, full, only = row
+    return Target(chat, thread, top_n, tuple(sections or ()), language, bool(full), bool(only))
+
+
 async def subscription_targets(
     session: AsyncSession,
     *,
@@ -141,16 +160,7 @@ async def subscription_targets(
     subscription order. Any number of ids: they are asked for ``outbox.ID_CHUNK`` at a time
     (SQLite and asyncpg cap the parameters of one statement at 32,766/32,767)."""
     stmt = (
-        # columns, not ORM objects: a push reads every subscription
-        select(
-            Subscription.chat_id,
-            Subscription.thread_id,
-            Subscription.top_n,
-            Subscription.sections,
-            Chat.language,
-            Subscription.full_sections,
-            Subscription.follows_only,
-        )
+        select(*TARGET_COLUMNS)
         .join(Chat, Chat.id == Subscription.chat_id)
         .where(Subscription.active.is_(True), Chat.active.is_(True))
         .order_by(Subscription.id)
@@ -164,12 +174,7 @@ async def subscription_targets(
         statements = [stmt.where(Subscription.id.in_(chunk)) for chunk in chunked(wanted)]
     targets: list[Target] = []
     for statement in statements:
-        targets += [
-            Target(chat, thread, top_n, tuple(sections or ()), language, bool(full), bool(only))
-            for chat, thread, top_n, sections, language, full, only in (
-                await session.execute(statement)
-            ).tuples()
-        ]
+        targets += [target_of(row) for row in (await session.execute(statement)).tuples()]
     return targets
 
 

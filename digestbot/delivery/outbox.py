@@ -356,6 +356,16 @@ async def _update_mine(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True, slots=True)
+class PartSent:
+    """Telegram accepted part ``parts_sent`` (1-based) of delivery ``delivery_id``."""
+
+    delivery_id: int
+    parts_sent: int
+    done: bool
+    paid: bool = False  # sent with allow_paid_broadcast (counted in paid_sends)
+
+
 async def mark_part_sent(
     session: AsyncSession,
     delivery_id: int,
@@ -368,27 +378,8 @@ async def mark_part_sent(
 ) -> bool:
     """Record that Telegram accepted part ``parts_sent`` (1-based). False: the claim was
     lost (the lease ran out and someone else took the delivery) — stop working on it."""
-    values: dict[str, object] = {"parts_sent": parts_sent}
-    if done:
-        values |= {
-            "state": DeliveryState.SENT,
-            "finished_at": now,
-            "lease_until": None,
-            "last_error": "",
-        }
-    else:
-        values["lease_until"] = now + dt.timedelta(seconds=lease)
-    return await _update_mine(session, delivery_id, instance, **values)
-
-
-@dataclass(frozen=True, slots=True)
-class PartSent:
-    """Telegram accepted part ``parts_sent`` (1-based) of delivery ``delivery_id``."""
-
-    delivery_id: int
-    parts_sent: int
-    done: bool
-    paid: bool = False  # sent with allow_paid_broadcast (counted in paid_sends)
+    progress = [PartSent(delivery_id, parts_sent, done)]
+    return delivery_id in await mark_parts_sent(session, progress, instance, now=now, lease=lease)
 
 
 async def mark_parts_sent(

@@ -40,12 +40,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from digestbot.clock import as_utc, parse_hhmm, zone_or
 from digestbot.config import Settings
 from digestbot.delivery.enqueue import (
+    TARGET_COLUMNS,
     Target,
     daily_key,
     enqueue_digest,
     enqueue_weekly,
-    follow_key,
-    push_key,
+    target_of,
     weekly_key,
 )
 from digestbot.delivery.outbox import chunked, existing_keys
@@ -75,9 +75,7 @@ class _Due:
     following: dt.datetime | None = None
 
     def key(self, day: dt.date) -> str:
-        target = self.target
-        make = follow_key if target.follows_only else push_key
-        return make(day, target.chat_id, target.thread_id)
+        return daily_key(day)(self.target)
 
 
 DAILY = (Cadence.DAILY, Cadence.BOTH)
@@ -137,7 +135,7 @@ async def push_tick(
             channels_due = [d.target for d in todo if d.subscription_id is None]
             if channels_due:
                 queued += await enqueue_digest(
-                    session, day, channels_due, kind=DeliveryKind.PUSH, key=_push_keys(day)
+                    session, day, channels_due, kind=DeliveryKind.PUSH, key=daily_key(day)
                 )
         for monday, todo in sorted(plan.by_week.items()):
             sub_ids = [d.subscription_id for d in todo if d.subscription_id is not None]
@@ -166,40 +164,19 @@ async def _plan(
         rows = await session.execute(
             select(
                 Subscription.id,
-                Subscription.chat_id,
-                Subscription.thread_id,
                 Subscription.push_time,
                 Subscription.timezone,
                 Subscription.next_push_at,
                 Subscription.active,
                 Chat.active,
-                Subscription.top_n,
-                Subscription.sections,
-                Chat.language,
-                Subscription.full_sections,
-                Subscription.follows_only,
                 Subscription.cadence,
+                *TARGET_COLUMNS,
             )
             .join(Chat, Chat.id == Subscription.chat_id)
             .where(Subscription.next_push_at <= now)
         )
         zones: dict[str, ZoneInfo] = {}
-        for (
-            sub_id,
-            chat_id,
-            thread_id,
-            hhmm,
-            zone_name,
-            stored,
-            on,
-            chat_on,
-            top_n,
-            sections,
-            language,
-            full,
-            only,
-            cadence,
-        ) in rows.tuples():
+        for sub_id, hhmm, zone_name, stored, on, chat_on, cadence, *cut in rows.tuples():
             if stored is None or not (on and chat_on):
                 plan.moments[sub_id] = None  # off until subscribed (or unblocked) again
                 continue
@@ -213,9 +190,7 @@ async def _plan(
             if push_date is None:
                 continue
             following = first_push_after(push_time, zone, moment)
-            target = Target(
-                chat_id, thread_id, top_n, tuple(sections or ()), language, full, bool(only)
-            )
+            target = target_of(cut)
             if cadence in DAILY:
                 due.append(_Due(sub_id, target, push_date, following))
             else:  # weekly only: its week is queued in this tick's transaction
@@ -247,9 +222,9 @@ async def _plan(
                 plan.moments[d.subscription_id] = d.following  # this push is settled
             if day is not None:
                 by_day[day].append(d)
-        keys = {_key(day, d) for day, ds in by_day.items() for d in ds}
+        keys = {d.key(day) for day, ds in by_day.items() for d in ds}
         done = await existing_keys(session, keys)
-    waiting = {day: [d for d in items if _key(day, d) not in done] for day, items in by_day.items()}
+    waiting = {day: [d for d in items if d.key(day) not in done] for day, items in by_day.items()}
     plan.by_day = {day: items for day, items in waiting.items() if items}
     return plan
 
@@ -271,16 +246,8 @@ async def _store_moments(session: AsyncSession, moments: dict[int, dt.datetime |
             )
 
 
-def _key(day: dt.date, due: _Due) -> str:
-    return due.key(day)
-
-
 def _week_key(monday: dt.date, due: _Due) -> str:
     return weekly_key(monday, due.target.chat_id, due.target.thread_id)
-
-
-def _push_keys(day: dt.date) -> Callable[[Target], str]:
-    return lambda target: push_key(day, target.chat_id, target.thread_id)
 
 
 class DailyIngest:
