@@ -140,14 +140,16 @@ def following_keyboard(items: Sequence[FollowItem]) -> InlineKeyboardMarkup | No
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+def _menu_button(label: str, menu: SettingsMenu, lang: str) -> InlineKeyboardButton:
+    """A /settings button that opens one of its menus."""
+    return InlineKeyboardButton(
+        t(lang, label), callback_data=settings_data(SettingsAction.MENU, menu)
+    )
+
+
 def settings_keyboard(menu: SettingsMenu, sub: SubscriptionView, lang: str) -> InlineKeyboardMarkup:
     """The /settings keyboard: the main menu, or one of its pickers (time, n, sec, lang)."""
-    back = [
-        InlineKeyboardButton(
-            t(lang, "settings.back"),
-            callback_data=settings_data(SettingsAction.MENU, SettingsMenu.MAIN),
-        )
-    ]
+    back = [_menu_button("settings.back", SettingsMenu.MAIN, lang)]
     if menu is SettingsMenu.TIME:
         buttons = [
             InlineKeyboardButton(
@@ -211,36 +213,18 @@ def settings_keyboard(menu: SettingsMenu, sub: SubscriptionView, lang: str) -> I
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(
-                    t(lang, "settings.time"),
-                    callback_data=settings_data(SettingsAction.MENU, SettingsMenu.TIME),
-                ),
-                InlineKeyboardButton(
-                    t(lang, "settings.count"),
-                    callback_data=settings_data(SettingsAction.MENU, SettingsMenu.COUNT),
-                ),
+                _menu_button("settings.time", SettingsMenu.TIME, lang),
+                _menu_button("settings.count", SettingsMenu.COUNT, lang),
             ],
             [
-                InlineKeyboardButton(
-                    t(lang, "settings.sections"),
-                    callback_data=settings_data(SettingsAction.MENU, SettingsMenu.SECTIONS),
-                ),
-                InlineKeyboardButton(
-                    t(lang, "settings.language"),
-                    callback_data=settings_data(SettingsAction.MENU, SettingsMenu.LANGUAGE),
-                ),
+                _menu_button("settings.sections", SettingsMenu.SECTIONS, lang),
+                _menu_button("settings.language", SettingsMenu.LANGUAGE, lang),
             ],
             [
-                InlineKeyboardButton(
-                    t(lang, "settings.full"),
-                    callback_data=settings_data(SettingsAction.MENU, SettingsMenu.FULL),
-                ),
+                _menu_button("settings.full", SettingsMenu.FULL, lang),
             ],
             [
-                InlineKeyboardButton(
-                    t(lang, "settings.cadence"),
-                    callback_data=settings_data(SettingsAction.MENU, SettingsMenu.CADENCE),
-                ),
+                _menu_button("settings.cadence", SettingsMenu.CADENCE, lang),
                 InlineKeyboardButton(
                     only,
                     callback_data=settings_data(
