@@ -20,10 +20,10 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
+from digestbot.bot.keyboards import reply_markup
 from digestbot.bot.memory import PendingActions, QueryMemory
 from digestbot.bot.runtime import Runtime
 from digestbot.config import Settings
-from digestbot.delivery.engine import reply_markup
 from digestbot.present.args import BadCommandArgument
 from digestbot.present.html import render_argument_error
 from digestbot.present.push import PushMessage

@@ -26,6 +26,7 @@ from digestbot.present.callbacks import (
 )
 from digestbot.present.html import ListPage, section_key, shorten
 from digestbot.present.i18n import t
+from digestbot.present.push import PushMessage
 from digestbot.services.follows import FollowItem
 from digestbot.services.subscriptions import (
     CADENCE_CHOICES,
@@ -35,6 +36,18 @@ from digestbot.services.subscriptions import (
     SubscriptionView,
 )
 from digestbot.store.archive import PaperView
+
+
+def reply_markup(message: PushMessage) -> InlineKeyboardMarkup | None:
+    """A rendered message's buttons as an inline keyboard (None: it has none)."""
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in message.buttons
+        ]
+    )
 
 
 def _paper_buttons(papers: Sequence[PaperView], first: int) -> list[list[InlineKeyboardButton]]:

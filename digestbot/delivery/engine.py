@@ -46,16 +46,16 @@ from dataclasses import dataclass, field
 
 from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
-from telegram.constants import ParseMode
+from telegram import Bot
 from telegram.error import TelegramError
 
 from digestbot.clock import backoff_delay, utcnow
 from digestbot.config import Settings
 from digestbot.delivery import outbox
 from digestbot.delivery.budget import Lane, budget_key, paid_rate
+from digestbot.delivery.client import MessageSender, message_params
 from digestbot.delivery.latency import send_histogram
-from digestbot.delivery.outbox import Claimed, Part, PartSent
+from digestbot.delivery.outbox import Claimed, PartSent
 from digestbot.delivery.paid import PaidCap
 from digestbot.delivery.progress import ProgressWriter
 from digestbot.delivery.ratelimit import Clock, RateLimiter, RateLimits
@@ -85,22 +85,6 @@ def limits_from_settings(settings: Settings, *, enabled: bool = True) -> RateLim
         group_per_minute=settings.rate_group_per_minute,
         enabled=enabled and settings.rate_limits_enabled,
     )
-
-
-def reply_markup(part: Part) -> InlineKeyboardMarkup | None:
-    """The part's buttons as an inline keyboard (None: it has none)."""
-    if not part.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in part.buttons]
-    )
-
-
-def link_preview(part: Part) -> LinkPreviewOptions:
-    """Previews are off unless the part names the page to preview (then small, below)."""
-    if part.preview_url is None:
-        return LinkPreviewOptions(is_disabled=True)
-    return LinkPreviewOptions(url=part.preview_url, prefer_small_media=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +145,7 @@ class DeliveryEngine:
         max_error_pause: float = 30.0,
     ) -> None:
         self.bot = bot
+        self._sender = MessageSender(bot)
         self.sessions = sessions
         self.settings = settings
         self.instance = (instance or default_instance())[:64]
@@ -425,18 +410,12 @@ class DeliveryEngine:
                     # taken while holding a send slot: the slot's moment is the send's
                     await self._wait_for(await source.acquire())
                 sent_at = self.limiter.mark_sent(d.chat_id, count_global=local)
-                part = d.parts[d.parts_sent]
+                params = message_params(
+                    d.chat_id, d.parts[d.parts_sent], thread_id=d.thread_id, paid=paid
+                )
                 started = time.perf_counter()
                 try:
-                    await self.bot.send_message(
-                        chat_id=d.chat_id,
-                        text=part.text,
-                        parse_mode=ParseMode.HTML,
-                        message_thread_id=d.thread_id or None,
-                        reply_markup=reply_markup(part),
-                        link_preview_options=link_preview(part),
-                        allow_paid_broadcast=paid or None,
-                    )
+                    await self._sender.send(params)
                 except TelegramError as exc:
                     outcome = classify(exc)
                     if paid and self.paid is not None:

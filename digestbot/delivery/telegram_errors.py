@@ -36,13 +36,17 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 
+import aiohttp
 import httpx
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    Conflict,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -125,11 +129,74 @@ def classify(exc: BaseException) -> Outcome:
     return Outcome(Action.RETRY, reason, alert=True)
 
 
-# httpx errors under python-telegram-bot's TimedOut/NetworkError that leave no doubt: the
-# request never left (no pooled connection free, no connection made)
-_NOT_SENT = (httpx.PoolTimeout, httpx.ConnectTimeout, httpx.ConnectError)
+# --------------------------------------------------------------------------- answers
+
+
+def answer_error(status: int, payload: bytes) -> TelegramError | None:
+    """The exception python-telegram-bot raises for the Bot API answer ``status`` /
+    ``payload`` (None: Telegram accepted the request), for the engine's sends, which do
+    not go through ``Bot.send_message`` (``delivery.client``). It mirrors
+    ``BaseRequest._request_wrapper`` and ``BaseRequest.post`` of the pinned PTB (22.8),
+    and a test holds the two to the same answers: ``migrate_to_chat_id`` →
+    ``ChatMigrated``, ``retry_after`` → ``RetryAfter`` (a ``timedelta`` under
+    ``PTB_TIMEDELTA``, seconds otherwise), then 403 ``Forbidden``, 401/404
+    ``InvalidToken``, 400 ``BadRequest``, 409 ``Conflict``, anything else
+    ``NetworkError``; the message is Telegram's description."""
+    try:
+        answer = json.loads(payload.decode("utf-8", "replace"))
+    except ValueError:
+        answer = None
+    if HTTPStatus.OK <= status <= 299:
+        if isinstance(answer, dict) and "result" in answer:
+            return None
+        return TelegramError("Invalid server response")
+    try:
+        message = f"{HTTPStatus(status).phrase} ({status})"
+    except ValueError:
+        message = f"Unknown HTTPError ({status})"
+    if not isinstance(answer, dict):
+        message += f". Parsing the server response {payload!r} failed"
+    else:
+        message = answer.get("description") or message
+        parameters = answer.get("parameters")
+        if parameters:
+            if migrate_to := parameters.get("migrate_to_chat_id"):
+                return ChatMigrated(migrate_to)
+            if retry_after := parameters.get("retry_after"):
+                return RetryAfter(retry_after)
+            message += f". The server response contained unknown parameters: {parameters}"
+    if status == HTTPStatus.FORBIDDEN:
+        return Forbidden(message)
+    if status in (HTTPStatus.NOT_FOUND, HTTPStatus.UNAUTHORIZED):
+        return InvalidToken(message)
+    if status == HTTPStatus.BAD_REQUEST:
+        return BadRequest(message)
+    if status == HTTPStatus.CONFLICT:
+        return Conflict(message)
+    return NetworkError(message)
+
+
+# the HTTP errors (aiohttp: the engine's sends; httpx: PTB's default, getUpdates) under
+# python-telegram-bot's TimedOut/NetworkError that leave no doubt: the request never left
+# (no pooled connection free, no connection made)
+_NOT_SENT: tuple[type[BaseException], ...] = (
+    httpx.PoolTimeout,
+    httpx.ConnectTimeout,
+    httpx.ConnectError,
+    aiohttp.ConnectionTimeoutError,
+    aiohttp.ClientConnectorError,
+)
 # ... and those raised after the request may have reached Telegram
-_MAYBE_SENT = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+_MAYBE_SENT: tuple[type[BaseException], ...] = (
+    httpx.ReadTimeout,
+    httpx.ReadError,
+    httpx.RemoteProtocolError,
+    aiohttp.SocketTimeoutError,
+    aiohttp.ServerDisconnectedError,
+    aiohttp.ClientPayloadError,
+    aiohttp.ClientOSError,
+    TimeoutError,
+)
 
 
 def outcome_unknown(exc: BaseException) -> bool:
