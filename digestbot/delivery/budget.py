@@ -71,10 +71,12 @@ def slot_interval(rate: float, safety: float) -> float:
     return (1.0 + safety) / rate
 
 
-def batch_size(waiting: int, rate: float, lookahead: float) -> int:
-    """How many slots to reserve in one round trip: as many as sends are waiting, at
-    most ``lookahead`` seconds' worth (a dead instance wastes at most that)."""
-    return max(1, min(waiting, math.floor(rate * lookahead)))
+def batch_size(waiting: int, rate: float, lookahead: float, previous: int = 0) -> int:
+    """How many slots to reserve in one round trip: as many as sends are waiting, or
+    twice the last batch when that one was used up (``previous``; 0 when slots of it
+    went stale), so a steady stream of sends soon needs few round trips; at most
+    ``lookahead`` seconds' worth (a dead instance wastes at most that)."""
+    return max(1, min(max(waiting, 2 * previous), math.floor(rate * lookahead)))
 
 
 def is_stale(slot: float, now: float, grace: float) -> bool:

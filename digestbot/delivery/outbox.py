@@ -23,26 +23,28 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Date,
     DateTime,
+    Exists,
     Integer,
+    Row,
     String,
+    Table,
     and_,
     bindparam,
     exists,
     func,
-    or_,
     select,
     text,
     update,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from digestbot.clock import as_utc, utcnow
 from digestbot.present.push import PushMessage
@@ -186,6 +188,7 @@ _PG_INSERT = text(
     bindparam("now", type_=DateTime(timezone=True)),
 )
 _PG_CHUNK = 5_000
+_ANALYZE_AFTER = 1_000
 
 
 async def _add_postgresql(
@@ -206,6 +209,11 @@ async def _add_postgresql(
             "now": now,
         }
         added += len((await session.execute(_PG_INSERT, params)).all())
+    if added >= _ANALYZE_AFTER:
+        # the planner's idea of the outbox must follow a big push at once (autovacuum
+        # comes within a minute or so): with "a few rows pending" in its statistics a
+        # claim reads and sorts every pending row instead of the first of the index
+        await session.execute(text("ANALYZE deliveries"))
     return added
 
 
@@ -242,60 +250,86 @@ async def _body_ids(
     return [ids[by_object[id(parts)]] for parts in renders]
 
 
-def _claimable(now: dt.datetime):  # type: ignore[no-untyped-def]
-    return or_(
-        and_(Delivery.state == DeliveryState.PENDING, Delivery.due_at <= now),
-        and_(Delivery.state == DeliveryState.SENDING, Delivery.lease_until < now),
+# the hot statements (claim, "part sent") are Core statements on the table: the ORM's
+# bulk UPDATE path costs several times their compile-and-bind time per execution
+_DELIVERIES = cast(Table, Delivery.__table__)
+_D = _DELIVERIES.c
+_OTHER = _DELIVERIES.alias("other")
+
+
+async def _claim(
+    session: AsyncSession,
+    condition: ColumnElement[bool],
+    busy: Exists,
+    instance: str,
+    until: dt.datetime,
+    limit: int,
+) -> Sequence[Row[Any]]:
+    """Claim up to ``limit`` rows meeting ``condition`` (oldest first, none to a busy
+    chat) for ``instance`` until ``until``: ``SELECT id … FOR UPDATE SKIP LOCKED``, then
+    ``UPDATE … WHERE id IN (those ids)`` in the same transaction (the rows stay locked),
+    so the update goes by primary key (``IN (SELECT …)`` made PostgreSQL scan the
+    table)."""
+    candidates = (
+        select(_D.id)
+        .where(condition, ~busy)
+        .order_by(_D.due_at, _D.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
+    ids = list((await session.execute(candidates)).scalars())
+    if not ids:
+        return []
+    stmt = (
+        update(_DELIVERIES)
+        .where(_D.id.in_(ids))
+        .values(state=DeliveryState.SENDING, claimed_by=instance, lease_until=until)
+        .returning(
+            _D.id,
+            _D.dedupe_key,
+            _D.kind,
+            _D.chat_id,
+            _D.thread_id,
+            _D.parts,
+            _D.body_id,
+            _D.parts_sent,
+            _D.attempts,
+            _D.due_at,
+        )
+    )
+    return (await session.execute(stmt)).all()
 
 
 async def claim_due(
     session: AsyncSession, *, instance: str, now: dt.datetime, limit: int, lease: float
 ) -> list[Claimed]:
-    """Claim up to ``limit`` due deliveries (oldest first) for ``instance``.
+    """Claim up to ``limit`` due deliveries (oldest first) for ``instance``: first
+    those whose lease ran out (their instance died), then those due.
 
-    One statement: ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)``, so on
-    PostgreSQL concurrent instances skip each other's rows instead of waiting or sharing
-    them, and on SQLite (one writer at a time) the claim is atomic. A chat that another
-    live claim is sending to is left alone, so one chat gets one delivery at a time.
+    Each takes its rows with ``SELECT … FOR UPDATE SKIP LOCKED``, so on PostgreSQL
+    concurrent instances skip each other's rows instead of waiting or sharing them, and
+    on SQLite (one writer at a time) the claim is atomic. Each reads
+    an index range in claim order (``ix_deliveries_claim``) and stops after ``limit``
+    rows: the cost of a claim is its batch, not the outbox. A chat that another live
+    claim is sending to is left alone, so one chat gets one delivery at a time.
     """
-    other = aliased(Delivery)
     busy = exists().where(
-        other.chat_id == Delivery.chat_id,
-        other.state == DeliveryState.SENDING,
-        other.lease_until >= now,
+        _OTHER.c.chat_id == _D.chat_id,
+        _OTHER.c.state == DeliveryState.SENDING,
+        _OTHER.c.lease_until >= now,
     )
-    candidates = (
-        select(Delivery.id)
-        .where(_claimable(now), ~busy)
-        .order_by(Delivery.due_at, Delivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    stmt = (
-        update(Delivery)
-        .where(Delivery.id.in_(candidates.scalar_subquery()))
-        .values(
-            state=DeliveryState.SENDING,
-            claimed_by=instance,
-            lease_until=now + dt.timedelta(seconds=lease),
-        )
-        .returning(
-            Delivery.id,
-            Delivery.dedupe_key,
-            Delivery.kind,
-            Delivery.chat_id,
-            Delivery.thread_id,
-            Delivery.parts,
-            Delivery.body_id,
-            Delivery.parts_sent,
-            Delivery.attempts,
-            Delivery.due_at,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    rows = sorted((await session.execute(stmt)).all(), key=lambda r: (r.due_at, r.id))
-    bodies = await _bodies(session, {r.body_id for r in rows if r.body_id is not None})
+    until = now + dt.timedelta(seconds=lease)
+    # two claims, each an index range read in claim order (``ix_deliveries_claim``):
+    # claims whose lease ran out (an instance died: few), then what is due
+    expired = and_(_D.state == DeliveryState.SENDING, _D.lease_until < now)
+    rows = list(await _claim(session, expired, busy, instance, until, limit))
+    if len(rows) < limit:
+        due = and_(_D.state == DeliveryState.PENDING, _D.due_at <= now)
+        rows += await _claim(session, due, busy, instance, until, limit - len(rows))
+    rows.sort(key=lambda r: (r.due_at, r.id))
+    stored = await _bodies(session, {r.body_id for r in rows if r.body_id is not None})
+    # a stored render is parsed once for every delivery that shares it
+    bodies = {body_id: [Part.from_json(p) for p in parts] for body_id, parts in stored.items()}
     return [
         Claimed(
             r.id,
@@ -303,7 +337,9 @@ async def claim_due(
             r.kind,
             r.chat_id,
             r.thread_id,
-            [Part.from_json(p) for p in (bodies[r.body_id] if r.body_id is not None else r.parts)],
+            list(bodies[r.body_id])
+            if r.body_id is not None
+            else [Part.from_json(p) for p in r.parts],
             r.parts_sent,
             r.attempts,
         )
@@ -410,15 +446,14 @@ async def mark_parts_sent(
             values["lease_until"] = now + dt.timedelta(seconds=lease)
         for chunk in chunked(ids):
             result = await session.execute(
-                update(Delivery)
+                update(_DELIVERIES)
                 .where(
-                    Delivery.id.in_(chunk),
-                    Delivery.claimed_by == instance,
-                    Delivery.state == DeliveryState.SENDING,
+                    _D.id.in_(chunk),
+                    _D.claimed_by == instance,
+                    _D.state == DeliveryState.SENDING,
                 )
                 .values(**values)
-                .returning(Delivery.id)
-                .execution_options(synchronize_session=False)
+                .returning(_D.id)
             )
             kept.update(result.scalars())
     return kept

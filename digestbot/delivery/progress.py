@@ -33,12 +33,14 @@ class ProgressWriter:
         now: Now,
         lease: float,
         max_batch: int = 1000,
+        linger: float = 0.005,
     ) -> None:
         self._sessions = sessions
         self._instance = instance
         self._now = now
         self._lease = lease
         self._max_batch = max_batch
+        self._linger = linger
         self._queue: list[tuple[PartSent, asyncio.Future[bool]]] = []
         self._kick = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -78,6 +80,8 @@ class ProgressWriter:
         while True:
             await self._kick.wait()
             self._kick.clear()
+            if self._linger:
+                await asyncio.sleep(self._linger)
             while self._queue:
                 batch = self._queue[: self._max_batch]
                 del self._queue[: self._max_batch]

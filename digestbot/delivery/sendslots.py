@@ -114,6 +114,8 @@ class SharedSlots:
         self._offset_rtt = float("inf")
         self._offset_at = 0.0
         self.reservations = 0  # round trips
+        self._batch = 0  # the size of the last reservation
+        self._dropped_at = 0  # ``dropped`` when it was made
         self.dropped = 0  # slots reserved but never used (stale, or dropped by a pause)
 
     async def acquire(self) -> float:
@@ -128,7 +130,13 @@ class SharedSlots:
                     return self._slots.popleft()[0]
                 async with self._lock:
                     if not self._slots:
-                        await self._refill(batch_size(self._waiting, self.rate, self._lookahead))
+                        # the last batch was used up (nothing went stale): it may grow
+                        previous = 0 if self.dropped > self._dropped_at else self._batch
+                        self._batch = batch_size(
+                            self._waiting, self.rate, self._lookahead, previous
+                        )
+                        self._dropped_at = self.dropped
+                        await self._refill(self._batch)
                         return self._slots.popleft()[0]
         finally:
             self._waiting -= 1

@@ -316,7 +316,7 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("dedupe_key", name="uq_deliveries_dedupe_key"),
-        Index("ix_deliveries_state_due", "state", "due_at"),
+        Index("ix_deliveries_claim", "state", "due_at", "id"),
         Index("ix_deliveries_chat_id", "chat_id"),
     )
 

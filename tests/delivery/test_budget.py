@@ -88,6 +88,10 @@ def test_batches_are_what_waits_at_most_a_lookahead_and_at_least_one() -> None:
     assert batch_size(waiting=50, rate=30.0, lookahead=0.2) == 6
     assert batch_size(waiting=50, rate=1.0, lookahead=0.2) == 1
     assert batch_size(waiting=0, rate=30.0, lookahead=0.2) == 1
+    # a used-up batch doubles (a steady stream), up to the lookahead's worth
+    assert batch_size(waiting=1, rate=970.0, lookahead=0.2, previous=8) == 16
+    assert batch_size(waiting=1, rate=970.0, lookahead=0.2, previous=150) == 194
+    assert batch_size(waiting=40, rate=970.0, lookahead=0.2, previous=8) == 40
 
 
 def test_a_slot_late_by_more_than_the_grace_is_stale() -> None:

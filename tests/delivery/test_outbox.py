@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from digestbot.delivery import outbox
@@ -253,3 +254,40 @@ async def test_only_one_leader_at_a_time(engine: AsyncEngine) -> None:
         assert await third.try_acquire()
     finally:
         await third.release()
+
+
+async def test_a_claim_reads_its_batch_from_the_index_not_the_whole_outbox(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    # a big push (on PostgreSQL: statistics refreshed at once), then the claim's own
+    # statements, explained by the database itself
+    async with sessions.begin() as session:
+        session.add_all(Chat(id=c, type="private", title="") for c in range(1, 2001))
+        await session.flush()
+        await outbox.add_deliveries(session, [item(f"p:{c}:0", c) for c in range(1, 2001)])
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT deliveries.id"):
+            seen.append((statement, params))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        async with sessions.begin() as session:
+            claimed = await outbox.claim_due(
+                session, instance="a", now=T0 + dt.timedelta(days=3650), limit=32, lease=60
+            )
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", capture)
+    assert len(claimed) == 32
+    assert len(seen) == 2  # leases that ran out, then what is due
+    statement, params = seen[-1]
+    sqlite = engine.dialect.name == "sqlite"
+    async with engine.connect() as conn:
+        explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+        plan = "\n".join(
+            str(row[-1]) for row in await conn.exec_driver_sql(explain + statement, params)
+        )
+    assert "ix_deliveries_claim" in plan, plan
+    # walked in claim order: no sort of every pending row
+    assert ("TEMP B-TREE FOR ORDER BY" not in plan) if sqlite else ("Sort" not in plan), plan
