@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     delivery_max_sleep: float = Field(30.0, ge=0)
     # a claim an instance stops renewing (it died) is free again after this many seconds
     delivery_lease_seconds: float = Field(60.0, ge=1)
+    # finished deliveries (and renders nobody uses) are deleted after this many days; 0 =
+    # kept for ever
+    delivery_retention_days: int = Field(30, ge=0)
     # pushes with allow_paid_broadcast (0.1 Stars a message) up to this many a UTC day
     paid_broadcast: bool = False
     paid_broadcast_daily_cap: int = Field(0, ge=0)

@@ -36,12 +36,14 @@ from telegram.ext import CallbackContext, JobQueue
 from digestbot.clock import backoff_delay, parse_hhmm, utcnow
 from digestbot.config import Settings
 from digestbot.delivery.engine import AdminAlert, DeliveryEngine
+from digestbot.delivery.retention import prune_outbox, retention_cutoff
 from digestbot.present.html import esc
 from digestbot.present.i18n import t
 from digestbot.present.split import split_html
 from digestbot.present.stats import render_ingest_notes
 from digestbot.schedule.jobs import DailyIngest, push_tick
 from digestbot.schedule.leader import LeaderLock, scheduler_lock_key
+from digestbot.schedule.rules import catchup_window
 from digestbot.services import admin as admin_ops
 from digestbot.services.ingest import Sources, refresh_votes
 from digestbot.services.resources import Resources
@@ -54,7 +56,8 @@ JobContext = CallbackContext[Any, Any, Any, Any]
 PUSH_TICK_SECONDS = 60.0
 # the leader checks its lock, a follower tries to take it, this often
 LEADER_CHECK_SECONDS = 15.0
-SCHEDULED_JOBS = ("push-tick", "ingest-daily", "ingest-retry")
+SCHEDULED_JOBS = ("push-tick", "ingest-daily", "ingest-retry", "outbox-prune")
+PRUNE_INTERVAL_SECONDS = 3600
 JOB_KWARGS: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 300}
 
 
@@ -189,6 +192,24 @@ async def _ingest_job(context: JobContext) -> None:
         )
 
 
+async def _prune_job(context: JobContext) -> None:
+    runtime = _runtime(context)
+    if runtime is None:
+        return
+    settings = runtime.settings
+    cutoff = retention_cutoff(utcnow(), settings.delivery_retention_days, catchup_window(settings))
+    if cutoff is None:
+        return
+    pruned = await prune_outbox(runtime.sessions, cutoff)
+    if pruned.deliveries or pruned.bodies:
+        log.info(
+            "outbox: deleted %d finished deliveries and %d stored renders older than %s",
+            pruned.deliveries,
+            pruned.bodies,
+            cutoff.isoformat(timespec="seconds"),
+        )
+
+
 async def _leader_job(context: JobContext) -> None:
     runtime = _runtime(context)
     if runtime is not None and context.job_queue is not None:
@@ -220,7 +241,8 @@ def remove_jobs(job_queue: JobQueue[Any]) -> None:
 
 def install_jobs(job_queue: JobQueue[Any], runtime: Runtime) -> None:
     """The push tick (every minute, first right after start: that is the catch-up), the
-    daily ingest at ``ingest_time`` and its retries every ``ingest_retry_minutes``."""
+    daily ingest at ``ingest_time`` and its retries every ``ingest_retry_minutes``, and
+    the outbox's pruning every hour (``delivery.retention``)."""
     settings = runtime.settings
     zone = ZoneInfo(settings.timezone)
     job_queue.run_repeating(
@@ -243,6 +265,14 @@ def install_jobs(job_queue: JobQueue[Any], runtime: Runtime) -> None:
         interval=settings.ingest_retry_minutes * 60,
         first=2.0,
         name="ingest-retry",
+        data=runtime,
+        job_kwargs=JOB_KWARGS,
+    )
+    job_queue.run_repeating(
+        _prune_job,
+        interval=PRUNE_INTERVAL_SECONDS,
+        first=60.0,
+        name="outbox-prune",
         data=runtime,
         job_kwargs=JOB_KWARGS,
     )

@@ -1,4 +1,5 @@
-"""``digestbot db upgrade``, ``ingest`` and ``export``: the archive's commands."""
+"""``digestbot db upgrade`` and ``db prune``, ``ingest`` and ``export``: the archive's
+commands."""
 
 from __future__ import annotations
 
@@ -24,9 +25,12 @@ from digestbot.cli.app import (
     settings_or_exit,
     with_resources,
 )
+from digestbot.clock import utcnow
+from digestbot.delivery.retention import Pruned, prune_outbox, retention_cutoff
 from digestbot.digest.sources import FolderSource
 from digestbot.errors import ConfigError
 from digestbot.present.export import format_json, format_jsonl
+from digestbot.schedule.rules import catchup_window
 from digestbot.services.ingest import IngestResult, Sources, ingest_day, ingest_file
 from digestbot.services.resources import Resources
 from digestbot.store.archive import export_papers
@@ -47,6 +51,35 @@ def db_upgrade() -> None:
 
     with_resources(work)
     out.print("database is up to date")
+
+
+@db_app.command("prune")
+def db_prune(
+    days: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="keep this many days (default: DIGESTBOT_DELIVERY_RETENTION_DAYS)"
+        ),
+    ] = None,
+) -> None:
+    """Delete sent and failed deliveries (and stored renders nobody uses) older than the
+    retention; never those of the catch-up window plus two days."""
+
+    async def work(res: Resources) -> tuple[Pruned, dt.datetime | None]:
+        keep = res.settings.delivery_retention_days if days is None else days
+        cutoff = retention_cutoff(utcnow(), keep, catchup_window(res.settings))
+        if cutoff is None:
+            return Pruned(), None
+        return await prune_outbox(res.sessions, cutoff), cutoff
+
+    pruned, cutoff = with_resources(work)
+    if cutoff is None:
+        out.print("retention is off (DIGESTBOT_DELIVERY_RETENTION_DAYS=0): nothing deleted")
+        return
+    out.print(
+        f"deleted {pruned.deliveries} finished deliveries and {pruned.bodies} stored "
+        f"renders older than {cutoff.isoformat(timespec='seconds')}"
+    )
 
 
 def _days(start: dt.date, end: dt.date) -> list[dt.date]:

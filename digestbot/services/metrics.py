@@ -57,7 +57,7 @@ class SourceFreshness:
 
 @dataclass(frozen=True, slots=True)
 class Outbox:
-    """The outbox's live numbers, read at every scrape (through the (state, due_at)
+    """The outbox's live numbers, read at every scrape (through the (state, due_at, id)
     index: cheap however large the outbox grows)."""
 
     deliveries: dict[str, int]  # live state → deliveries

@@ -317,6 +317,7 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("dedupe_key", name="uq_deliveries_dedupe_key"),
         Index("ix_deliveries_claim", "state", "due_at", "id"),
+        Index("ix_deliveries_body_id", "body_id"),
         Index("ix_deliveries_chat_id", "chat_id"),
     )
 

@@ -299,12 +299,19 @@ async def test_the_jobs_are_registered_with_their_times(
     async with running(app, poll_timeout=1):
         assert app.job_queue is not None
         jobs = {job.name: job for job in app.job_queue.jobs()}
-        assert set(jobs) == {"push-tick", "ingest-daily", "ingest-retry", "leadership"}
+        assert set(jobs) == {
+            "push-tick",
+            "ingest-daily",
+            "ingest-retry",
+            "outbox-prune",
+            "leadership",
+        }
         daily = jobs["ingest-daily"]
         assert daily.next_t is not None
         assert daily.next_t.astimezone(SEOUL).time() == dt.time(6, 45)
         assert jobs["push-tick"].job.trigger.interval == dt.timedelta(seconds=60)
         assert jobs["ingest-retry"].job.trigger.interval == dt.timedelta(minutes=7)
+        assert jobs["outbox-prune"].job.trigger.interval == dt.timedelta(hours=1)
         for job in jobs.values():
             assert job.job.max_instances == 1
             assert job.job.coalesce is True
@@ -385,7 +392,7 @@ async def test_the_bot_stops_its_jobs_when_it_loses_the_lead_and_resumes_them(
     botapi: FakeBotAPI, db_url: str, engine: AsyncEngine
 ) -> None:
     key = scheduler_lock_key(db_url)
-    scheduled = {"push-tick", "ingest-daily", "ingest-retry", "leadership"}
+    scheduled = {"push-tick", "ingest-daily", "ingest-retry", "outbox-prune", "leadership"}
     other = LeaderLock(engine, key)
     app = build_application(make_settings(botapi, db_url))
     try:
