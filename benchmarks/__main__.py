@@ -36,6 +36,12 @@ def main() -> None:
         ],
         ["benchmarks.push_size", *(["--quick"] if quick else [])],
         [
+            "benchmarks.retention",
+            *(["--old", "20000", "--recent", "10000"] if quick else []),
+            "--postgres",
+            POSTGRES,
+        ],
+        [
             "benchmarks.follows",
             *(["--subscribers", "5000", "--follows", "1000"] if quick else []),
             "--postgres",
