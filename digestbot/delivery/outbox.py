@@ -267,9 +267,10 @@ async def _claim(
 ) -> Sequence[Row[Any]]:
     """Claim up to ``limit`` rows meeting ``condition`` (oldest first, none to a busy
     chat) for ``instance`` until ``until``: ``SELECT id … FOR UPDATE SKIP LOCKED``, then
-    ``UPDATE … WHERE id IN (those ids)`` in the same transaction (the rows stay locked),
-    so the update goes by primary key (``IN (SELECT …)`` made PostgreSQL scan the
-    table)."""
+    ``UPDATE … WHERE id IN (those ids)`` (by primary key: ``IN (SELECT …)`` made
+    PostgreSQL scan the table). The update asks the same again: on PostgreSQL the rows
+    stay locked in between, but SQLite runs the ``SELECT`` before its transaction
+    begins, so another process may have claimed one of them meanwhile."""
     candidates = (
         select(_D.id)
         .where(condition, ~busy)
@@ -282,7 +283,7 @@ async def _claim(
         return []
     stmt = (
         update(_DELIVERIES)
-        .where(_D.id.in_(ids))
+        .where(_D.id.in_(ids), condition, ~busy)
         .values(state=DeliveryState.SENDING, claimed_by=instance, lease_until=until)
         .returning(
             _D.id,
