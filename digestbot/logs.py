@@ -53,10 +53,15 @@ def hide_token(token: str) -> None:
     # httpx logs every request URL at INFO, and Bot API URLs carry the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
-    names = [n for n in logging.root.manager.loggerDict if n.startswith(("telegram", "digestbot"))]
+    names = [
+        n
+        for n in logging.root.manager.loggerDict
+        if n.startswith(("telegram", "digestbot", "aiohttp"))
+    ]
     targets: list[logging.Filterer] = [*logging.root.handlers]
     targets += [
-        logging.getLogger(n) for n in {"telegram", "digestbot", "httpx", "httpcore", *names}
+        logging.getLogger(n)
+        for n in {"telegram", "digestbot", "httpx", "httpcore", "aiohttp", *names}
     ]
     for target in targets:
         if not any(isinstance(f, RedactSecret) and f.secret == token for f in target.filters):
