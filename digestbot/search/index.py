@@ -11,6 +11,7 @@ from, so that papers dropped from a re-ingested day get their key rebuilt too.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -31,12 +32,15 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from digestbot.digest.model import Digest
 from digestbot.search.tokens import fields_tokens, sort_key, tsvector_literal
 from digestbot.store import models as m
 from digestbot.store.archive import StoredDay
+
+log = logging.getLogger(__name__)
 
 # The index's own tables are not models (Alembic revision 0002 makes them, per dialect).
 _meta = MetaData()
@@ -88,6 +92,10 @@ _DELETE_FTS = text(
     "DELETE FROM search_fts WHERE rowid IN "
     "(SELECT sort_key FROM search_docs WHERE paper_id IN :ids)"
 ).bindparams(bindparam("ids", expanding=True))
+_CLEAN_PENDING = text(
+    "SELECT gin_clean_pending_list('ix_search_docs_doc'::regclass),"
+    " gin_clean_pending_list('ix_search_docs_head'::regclass)"
+)
 _DELETE_DOCS = delete(search_docs).where(search_docs.c.paper_id.in_(_IDS))
 _INSERT_DOCS = insert(search_docs)
 _INSERT_FTS = text("INSERT INTO search_fts (rowid, head, body) VALUES (:key, :head, :body)")
@@ -157,6 +165,17 @@ async def index_papers(
         wanted += sorted(stale - set(wanted))
     for chunk in _chunks(wanted):
         await _index_chunk(conn, chunk, docs or {}, new or {})
+    if conn.dialect.name == "postgresql":
+        # GIN keeps new entries in a "pending list" that every query reads in full until
+        # a vacuum merges it, and a few hundred papers a day are too few for autovacuum:
+        # the list grew to its 4 MB limit and searches and /similar read ~450 pages of it
+        # each (/similar: 35 ms instead of 13 ms on 5,500 papers). Merged here, in bulk;
+        # a database role that may not do it (not the index's owner) leaves it to vacuum.
+        try:
+            async with conn.begin_nested():
+                await conn.execute(_CLEAN_PENDING)
+        except DBAPIError as exc:
+            log.warning("search index: pending list not merged (%s); vacuum will", exc.orig)
 
 
 async def _read_docs(conn: AsyncConnection, ids: list[int]) -> dict[int, IndexDoc]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from digestbot.digest.model import Digest, Paper, Section
 from digestbot.search.similar import candidate_terms, similar_papers
 from digestbot.services.ingest import write_day
 from digestbot.store.archive import get_paper
+from tests.conftest import POSTGRES_ONLY
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = dt.date(2025, 5, 9)
@@ -78,3 +80,24 @@ async def test_a_paper_with_nothing_distinctive_has_no_similar_papers(sessions: 
         found = await similar_papers(session, lone)
     # "unrelated", "vision", "benchmark" are in a fifth of the archive: too common here
     assert found.papers == ()
+
+
+@POSTGRES_ONLY
+async def test_an_ingest_leaves_no_pending_list_in_the_search_indexes(
+    sessions: Sessions,
+) -> None:
+    # a GIN pending list is read in full by every search until merged; the ingest merges
+    # it, so merging again finds nothing (a count of pages)
+    await store(sessions)
+    async with sessions.begin() as session:
+        pending = (
+            await session.execute(
+                text(
+                    "SELECT gin_clean_pending_list('ix_search_docs_doc'::regclass),"
+                    " gin_clean_pending_list('ix_search_docs_head'::regclass)"
+                )
+            )
+        ).one()
+        indexed = await session.scalar(text("SELECT count(*) FROM search_docs"))
+    assert tuple(pending) == (0, 0)
+    assert indexed == len(PAPERS)
