@@ -75,9 +75,9 @@ async def _match_counts(
     session: AsyncSession, words: Sequence[str], sqlite: bool, cap: int
 ) -> list[int]:
     """How many papers each word matches, counted up to ``cap`` (a word matching more
-    is as useless as one matching ``cap``, and counting every match of a common word was
-    most of the time of ``/similar`` on PostgreSQL): one statement (one round trip), a
-    subquery per word, each answered from the index (FTS5 doclist, GIN bitmap)."""
+    is as useless as one matching ``cap``: the count stops there): one statement (one
+    round trip), a subquery per word, each answered from the index (FTS5 doclist, GIN
+    bitmap)."""
     if sqlite:
         one = "(SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH :w{i}"
         params = {f"w{i}": fts5_expression(_query([w])) for i, w in enumerate(words)}
