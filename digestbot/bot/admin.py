@@ -19,10 +19,17 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
-from digestbot.bot.context import Context, Turn, command, edit_or_ignore_unchanged, reply
+from digestbot.bot.context import (
+    Context,
+    Turn,
+    command,
+    command_text,
+    edit_or_ignore_unchanged,
+    reply,
+)
 from digestbot.bot.memory import PendingAction, PendingKind
 from digestbot.clock import local_today, utcnow
 from digestbot.delivery.enqueue import enqueue_broadcast, new_request_id
@@ -152,10 +159,7 @@ async def repost_command(update: Update, context: Context, turn: Turn) -> None:
 
 @admin_command
 async def broadcast_command(update: Update, context: Context, turn: Turn) -> None:
-    message = update.effective_message
-    raw = message.text if isinstance(message, Message) and message.text else ""
-    parts = raw.split(maxsplit=1)
-    text = parts[1].strip() if len(parts) > 1 else ""
+    text = command_text(update).strip()
     if not text:
         raise args.BadCommandArgument("arg.no_text", BROADCAST_EXAMPLE)
     async with turn.res.sessions() as session:

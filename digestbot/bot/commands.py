@@ -11,7 +11,8 @@ from digestbot.bot.context import (
     Context,
     Turn,
     command,
-    may_change_chat,
+    command_text,
+    refused_unless_admin,
     reply,
     reply_all,
     reply_messages,
@@ -99,11 +100,7 @@ async def search_page(
 
 @command
 async def search_command(update: Update, context: Context, turn: Turn) -> None:
-    message = update.effective_message
-    raw = message.text if isinstance(message, Message) and message.text else ""
-    # the words after the command, as typed (context.args would lose newlines' meaning)
-    words = raw.split(maxsplit=1)[1] if len(raw.split(maxsplit=1)) > 1 else ""
-    query = args.parse_search(words)
+    query = args.parse_search(command_text(update))
     query_id = context.bot_data.searches.remember(query)
     text, markup = await search_page(turn, query, query_id, 0)
     await reply(update, text, markup)
@@ -195,8 +192,7 @@ async def saved_command(update: Update, context: Context, turn: Turn) -> None:
 @command
 async def subscribe_command(update: Update, context: Context, turn: Turn) -> None:
     request = args.parse_subscribe(context.args or [])
-    if not await may_change_chat(update, context):
-        await reply(update, t(turn.lang, "sub.admins_only"))
+    if await refused_unless_admin(update, context, t(turn.lang, "sub.admins_only")):
         return
     async with turn.res.sessions.begin() as session:
         sub = await subscriptions.subscribe(
@@ -219,8 +215,7 @@ async def subscribe_command(update: Update, context: Context, turn: Turn) -> Non
 
 @command
 async def unsubscribe_command(update: Update, context: Context, turn: Turn) -> None:
-    if not await may_change_chat(update, context):
-        await reply(update, t(turn.lang, "sub.admins_only"))
+    if await refused_unless_admin(update, context, t(turn.lang, "sub.admins_only")):
         return
     async with turn.res.sessions.begin() as session:
         stopped = await subscriptions.unsubscribe(session, turn.chat.id, turn.thread_id)

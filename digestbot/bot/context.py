@@ -178,6 +178,23 @@ async def reply_messages(update: Update, messages: Sequence[PushMessage]) -> Non
         await reply(update, message.text, reply_markup(message))
 
 
+def command_text(update: Update) -> str:
+    """The text after the command, as typed (``context.args`` would lose its newlines)."""
+    message = update.effective_message
+    raw = message.text if isinstance(message, Message) and message.text else ""
+    parts = raw.split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+async def refused_unless_admin(update: Update, context: Context, text: str) -> bool:
+    """True, after replying ``text``, when this user may not change the chat's settings
+    (``may_change_chat``); False when they may."""
+    if await may_change_chat(update, context):
+        return False
+    await reply(update, text)
+    return True
+
+
 async def may_change_chat(update: Update, context: Context) -> bool:
     """Private chats: yes. A message whose author is the chat itself: yes (a channel post,
     which only the channel's administrators can write, or an anonymous group

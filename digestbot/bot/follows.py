@@ -4,7 +4,7 @@ follows (the /subscribe check), anyone may list them."""
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
 from digestbot.bot import keyboards
 from digestbot.bot.context import (
@@ -12,8 +12,10 @@ from digestbot.bot.context import (
     Turn,
     button,
     command,
+    command_text,
     edit_or_ignore_unchanged,
     may_change_chat,
+    refused_unless_admin,
     reply,
 )
 from digestbot.present import args
@@ -21,14 +23,6 @@ from digestbot.present.callbacks import UnfollowCallback, parse_unfollow
 from digestbot.present.html import esc, render_following
 from digestbot.present.i18n import t
 from digestbot.services import follows
-
-
-def _words(update: Update) -> str:
-    """The text after the command, as typed."""
-    message = update.effective_message
-    raw = message.text if isinstance(message, Message) and message.text else ""
-    parts = raw.split(maxsplit=1)
-    return parts[1] if len(parts) > 1 else ""
 
 
 async def _following(turn: Turn) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -40,9 +34,8 @@ async def _following(turn: Turn) -> tuple[str, InlineKeyboardMarkup | None]:
 
 @command
 async def follow_command(update: Update, context: Context, turn: Turn) -> None:
-    words = args.parse_follow_text(_words(update))
-    if not await may_change_chat(update, context):
-        await reply(update, t(turn.lang, "follow.admins_only"))
+    words = args.parse_follow_text(command_text(update))
+    if await refused_unless_admin(update, context, t(turn.lang, "follow.admins_only")):
         return
     async with turn.res.sessions.begin() as session:
         result = await follows.follow(session, turn.chat.id, turn.thread_id, words)
@@ -65,9 +58,8 @@ async def following_command(update: Update, context: Context, turn: Turn) -> Non
 
 @command
 async def unfollow_command(update: Update, context: Context, turn: Turn) -> None:
-    ref = args.parse_unfollow(_words(update))
-    if not await may_change_chat(update, context):
-        await reply(update, t(turn.lang, "follow.admins_only"))
+    ref = args.parse_unfollow(command_text(update))
+    if await refused_unless_admin(update, context, t(turn.lang, "follow.admins_only")):
         return
     async with turn.res.sessions.begin() as session:
         removed = await follows.unfollow(session, turn.chat.id, turn.thread_id, ref)
