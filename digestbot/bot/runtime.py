@@ -36,14 +36,12 @@ from telegram.ext import CallbackContext, JobQueue
 from digestbot.clock import backoff_delay, parse_hhmm, utcnow
 from digestbot.config import Settings
 from digestbot.delivery.engine import AdminAlert, DeliveryEngine
-from digestbot.delivery.retention import prune_outbox, retention_cutoff
 from digestbot.present.html import esc
 from digestbot.present.i18n import t
 from digestbot.present.split import split_html
 from digestbot.present.stats import render_ingest_notes
-from digestbot.schedule.jobs import DailyIngest, push_tick
+from digestbot.schedule.jobs import DailyIngest, prune_finished, push_tick
 from digestbot.schedule.leader import LeaderLock, scheduler_lock_key
-from digestbot.schedule.rules import catchup_window
 from digestbot.services import admin as admin_ops
 from digestbot.services.ingest import Sources, refresh_votes
 from digestbot.services.resources import Resources
@@ -196,11 +194,10 @@ async def _prune_job(context: JobContext) -> None:
     runtime = _runtime(context)
     if runtime is None:
         return
-    settings = runtime.settings
-    cutoff = retention_cutoff(utcnow(), settings.delivery_retention_days, catchup_window(settings))
-    if cutoff is None:
-        return
-    pruned = await prune_outbox(runtime.sessions, cutoff)
+    done = await prune_finished(runtime.sessions, runtime.settings, utcnow())
+    if done is None:
+        return  # retention is off
+    cutoff, pruned = done
     if pruned.deliveries or pruned.bodies:
         log.info(
             "outbox: deleted %d finished deliveries and %d stored renders older than %s",

@@ -26,11 +26,11 @@ from digestbot.cli.app import (
     with_resources,
 )
 from digestbot.clock import utcnow
-from digestbot.delivery.retention import Pruned, prune_outbox, retention_cutoff
+from digestbot.delivery.retention import Pruned
 from digestbot.digest.sources import FolderSource
 from digestbot.errors import ConfigError
 from digestbot.present.export import format_json, format_jsonl
-from digestbot.schedule.rules import catchup_window
+from digestbot.schedule.jobs import prune_finished
 from digestbot.services.ingest import IngestResult, Sources, ingest_day, ingest_file
 from digestbot.services.resources import Resources
 from digestbot.store.archive import export_papers
@@ -65,17 +65,14 @@ def db_prune(
     """Delete sent and failed deliveries (and stored renders nobody uses) older than the
     retention; never those of the catch-up window plus two days."""
 
-    async def work(res: Resources) -> tuple[Pruned, dt.datetime | None]:
-        keep = res.settings.delivery_retention_days if days is None else days
-        cutoff = retention_cutoff(utcnow(), keep, catchup_window(res.settings))
-        if cutoff is None:
-            return Pruned(), None
-        return await prune_outbox(res.sessions, cutoff), cutoff
+    async def work(res: Resources) -> tuple[dt.datetime, Pruned] | None:
+        return await prune_finished(res.sessions, res.settings, utcnow(), days=days)
 
-    pruned, cutoff = with_resources(work)
-    if cutoff is None:
+    done = with_resources(work)
+    if done is None:
         out.print("retention is off (DIGESTBOT_DELIVERY_RETENTION_DAYS=0): nothing deleted")
         return
+    cutoff, pruned = done
     out.print(
         f"deleted {pruned.deliveries} finished deliveries and {pruned.bodies} stored "
         f"renders older than {cutoff.isoformat(timespec='seconds')}"

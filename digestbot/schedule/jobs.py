@@ -49,6 +49,7 @@ from digestbot.delivery.enqueue import (
     weekly_key,
 )
 from digestbot.delivery.outbox import chunked, existing_keys
+from digestbot.delivery.retention import Pruned, prune_outbox, retention_cutoff
 from digestbot.schedule.rules import (
     DIGEST_MAX_AGE_DAYS,
     catchup_window,
@@ -244,6 +245,23 @@ async def _store_moments(session: AsyncSession, moments: dict[int, dt.datetime |
                 .values(next_push_at=moment, updated_at=Subscription.updated_at)
                 .execution_options(synchronize_session=False)
             )
+
+
+async def prune_finished(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    now: dt.datetime,
+    *,
+    days: int | None = None,
+) -> tuple[dt.datetime, Pruned] | None:
+    """The outbox's pruning (the hourly job, ``digestbot db prune``): what finished
+    before the cutoff of ``days`` (default ``delivery_retention_days``) and the catch-up
+    window goes; returns the cutoff and what went (None: retention is off)."""
+    keep = settings.delivery_retention_days if days is None else days
+    cutoff = retention_cutoff(now, keep, catchup_window(settings))
+    if cutoff is None:
+        return None
+    return cutoff, await prune_outbox(sessions, cutoff)
 
 
 def _week_key(monday: dt.date, due: _Due) -> str:
