@@ -50,13 +50,19 @@ def send_message(state: State, params: JSONDict) -> JSONDict:
     return message
 
 
-def edit_message_text(state: State, params: JSONDict) -> JSONDict:
+def _editable(state: State, params: JSONDict) -> tuple[Chat, StoredMessage]:
+    """The chat and the bot's own message an edit names (400 as Telegram otherwise)."""
     chat = state.target_chat(params, posting=True)
     stored = state.messages.get(chat.id, req_int(params, "message_id"))
     if stored is None:
         raise bad("message to edit not found")
     if not stored.from_bot:
         raise bad("message can't be edited")
+    return chat, stored
+
+
+def edit_message_text(state: State, params: JSONDict) -> JSONDict:
+    chat, stored = _editable(state, params)
     text, parse_mode = _text(params)
     plain, entities = parse_message_text(text, parse_mode)
     markup = inline_markup(params)
@@ -82,12 +88,7 @@ def edit_message_text(state: State, params: JSONDict) -> JSONDict:
 
 def edit_message_reply_markup(state: State, params: JSONDict) -> JSONDict:
     """Only the keyboard changes (an absent one removes it), as on Telegram."""
-    chat = state.target_chat(params, posting=True)
-    stored = state.messages.get(chat.id, req_int(params, "message_id"))
-    if stored is None:
-        raise bad("message to edit not found")
-    if not stored.from_bot:
-        raise bad("message can't be edited")
+    chat, stored = _editable(state, params)
     markup = inline_markup(params)
     data = stored.data
     if data.get("reply_markup") == markup:
