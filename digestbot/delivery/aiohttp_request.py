@@ -100,8 +100,6 @@ class AiohttpRequest(BaseRequest):
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """See ``BaseRequest.do_request``."""
-        if self._session is None or self._session.closed:
-            raise RuntimeError("This AiohttpRequest is not initialized!")
         timeout = self._timeout(read_timeout, connect_timeout, pool_timeout)
         body: bytes | aiohttp.FormData | None = None
         headers: dict[str, str] = {}
@@ -117,8 +115,6 @@ class AiohttpRequest(BaseRequest):
         """POST a JSON body (already encoded) with the default timeouts: the delivery
         engine's ``sendMessage`` (``delivery.client.MessageSender``), past PTB's
         parameter building. Raises ``TimedOut`` / ``NetworkError`` like ``do_request``."""
-        if self._session is None or self._session.closed:
-            raise RuntimeError("This AiohttpRequest is not initialized!")
         return await self._send("POST", url, body, _JSON, self._defaults)
 
     def _timeout(
@@ -143,7 +139,8 @@ class AiohttpRequest(BaseRequest):
         headers: dict[str, str],
         limits: aiohttp.ClientTimeout,
     ) -> tuple[int, bytes]:
-        assert self._session is not None
+        if self._session is None or self._session.closed:
+            raise RuntimeError("This AiohttpRequest is not initialized!")
         try:
             async with self._session.request(
                 method, url, data=body, headers=headers, timeout=limits
