@@ -386,6 +386,19 @@ async def test_slow_answer_times_out(server: FakeBotAPI, bot: Bot) -> None:
     await bot.send_message(USER, "fast again")
 
 
+async def test_start_together_holds_answers_until_every_party_arrived(
+    server: FakeBotAPI, bot: Bot
+) -> None:
+    server.start_together(2, "sendMessage")
+    first = asyncio.create_task(bot.send_message(USER, "first"))
+    await server.wait_for_call("sendMessage")  # it arrived and was processed ...
+    await asyncio.sleep(0.2)
+    assert not first.done()  # ... but its answer waits for the second party
+    second = await bot.send_message(USER, "second")
+    assert (await first).text == "first" and second.text == "second"
+    assert (await bot.send_message(USER, "third")).text == "third"  # later calls pass
+
+
 async def test_enforce_limits(server: FakeBotAPI, bot: Bot) -> None:
     server.add_chat(GROUP, "supergroup", "Papers")
     for uid in range(100, 106):

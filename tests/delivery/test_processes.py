@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from digestbot.delivery.enqueue import enqueue_push
@@ -67,6 +67,21 @@ async def prepare(server: FakeBotAPI, sessions: Sessions, users: list[int]) -> N
         assert await enqueue_push(session, DAY) == len(users)
 
 
+async def wait_until_sent_by(sessions: Sessions, instance: str, count: int) -> None:
+    async def sent() -> int:
+        async with sessions() as session:
+            query = select(func.count()).where(
+                Delivery.claimed_by == instance, Delivery.state == "sent"
+            )
+            return int(await session.scalar(query) or 0)
+
+    async with asyncio.timeout(60):  # polling the database: no event to wait on
+        while True:
+            if await sent() >= count:
+                return
+            await asyncio.sleep(0.02)
+
+
 async def test_killed_midway_and_restarted_nobody_missed_at_most_in_flight_twice(
     botapi: FakeBotAPI, db_url: str, sessions: Sessions
 ) -> None:
@@ -102,6 +117,7 @@ async def test_two_instances_share_one_postgresql_outbox_without_duplicates(
     users = list(range(7001, 7301))  # 300 subscribers, two instances at 80/s each
     await prepare(botapi, sessions, users)
 
+    botapi.start_together(2)  # neither may finish the push before the other is up
     procs = [start_deliver(botapi, db_url, name, rate=80.0) for name in ("one", "two")]
     for proc in procs:
         await finish(proc)
@@ -127,8 +143,11 @@ async def test_two_instances_share_the_tokens_budget_and_finish_when_one_is_kill
     botapi.enforce_limits(global_per_s=100, per_private_chat_per_s=1, per_group_per_min=20)
 
     lease = {"delivery_lease_seconds": "2"}  # the killed one's claims are free after 2 s
+    botapi.start_together(2)
     one, two = (start_deliver(botapi, db_url, name, 100.0, **lease) for name in ("a", "b"))
     try:
+        # kill 'a' once it has sent (and recorded) part of the push
+        await wait_until_sent_by(sessions, "a", 20)
         await botapi.wait_for(lambda: len(botapi.messages) >= 120, timeout=60)
         one.send_signal(signal.SIGKILL)
         one.communicate(timeout=10)

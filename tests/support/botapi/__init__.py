@@ -16,8 +16,8 @@ everything it answers is recorded, thread-safely.
 It enforces what Telegram enforces (4096 UTF-16 units after entity parsing, Telegram's
 HTML, inline keyboards and callback data, inline-query answers), answers with Telegram's
 own error phrases, and can inject faults (429 with retry_after, random floods of 429, 403,
-group migration, 5xx, dropped connections, slow answers) and enforce Telegram's flood
-limits.
+group migration, 5xx, dropped connections, slow answers), hold answers until several
+clients have arrived (``start_together``) and enforce Telegram's flood limits.
 
 It models what the bot uses and nothing more: getMe, getUpdates, setWebhook,
 deleteWebhook, setMyCommands, sendMessage, editMessageText, editMessageReplyMarkup,

@@ -46,6 +46,9 @@ def handle_request(state: State, target: str, headers: Mapping[str, str], body: 
         return get_updates(state, params, received)
     with state.lock:
         delay = state.faults.delay
+        barrier = state.faults.barriers.get(method.name.lower())
+    if barrier is not None:
+        return barrier.wait(_execute(state, method, params, received))
     if delay is None or not delay.applies(method.name):
         return _execute(state, method, params, received)
     if delay.process_first:

@@ -1,14 +1,15 @@
 """Faults a test injects: the next calls fail, random floods of 429, a chat blocks the bot,
-a group migrates, a chat's calls fail, answers come slowly."""
+a group migrates, a chat's calls fail, answers come slowly, answers wait for each other."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import deque
 from dataclasses import dataclass
 
 from tests.support.botapi.errors import ApiError, bad, too_many
-from tests.support.botapi.wire import JSONDict
+from tests.support.botapi.wire import JSONDict, Reply
 
 ANY_METHOD = "*"  # fail_next("*"): any method except getUpdates
 
@@ -37,6 +38,25 @@ class Delay:
 
     def applies(self, method: str) -> bool:
         return self.methods is None or method.lower() in self.methods
+
+
+class Barrier:
+    """The answers to one method wait until ``parties`` calls of it have arrived (then
+    all go at once, and later calls pass): several clients start in step."""
+
+    def __init__(self, parties: int) -> None:
+        self.parties = parties
+        self.arrived = 0
+        self._open: asyncio.Event | None = None  # made in the server's loop
+
+    async def wait(self, reply: Reply) -> Reply:
+        if self._open is None:
+            self._open = asyncio.Event()
+        self.arrived += 1
+        if self.arrived >= self.parties:
+            self._open.set()
+        await self._open.wait()
+        return reply
 
 
 @dataclass(frozen=True)
@@ -69,6 +89,7 @@ class Faults:
         self.migrated: dict[int, int] = {}  # old group id -> new supergroup id
         self.failing_chats: dict[int, Fault] = {}
         self.delay: Delay | None = None
+        self.barriers: dict[str, Barrier] = {}  # lower-case method -> its barrier
 
     def fail_next(self, method: str, count: int, fault: Fault) -> None:
         self._next.setdefault(method.lower(), deque()).extend(fault for _ in range(count))

@@ -15,7 +15,7 @@ from tests.support.botapi import users
 from tests.support.botapi.connection import HttpConnection
 from tests.support.botapi.dispatch import Answer, handle_request
 from tests.support.botapi.errors import default_description
-from tests.support.botapi.faults import Delay, Fault, Flood, forbidden_description
+from tests.support.botapi.faults import Barrier, Delay, Fault, Flood, forbidden_description
 from tests.support.botapi.identity import TOKEN
 from tests.support.botapi.limits import FloodLimits
 from tests.support.botapi.records import Call, CallbackAnswer, InlineAnswer, SentMessage, Violation
@@ -468,6 +468,12 @@ class FakeBotAPI:
             self._state.faults.delay = (
                 Delay(seconds, wanted, process_first) if seconds > 0 else None
             )
+
+    def start_together(self, parties: int, method: str = "getMe") -> None:
+        """Hold the answers to ``method`` until ``parties`` calls of it have arrived, so
+        that as many clients (processes starting at their own pace) begin at once."""
+        with self._lock:
+            self._state.faults.barriers[method.lower()] = Barrier(parties)
 
     def enforce_limits(
         self,
