@@ -655,6 +655,30 @@ async def test_inline_answer_validation(server: FakeBotAPI, bot: Bot) -> None:
         server.press_button(USER, USER, message.message_id, "not-on-the-keyboard")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/?start=p-1",  # not Telegram
+        "https://t.me/someone_else_bot?start=p-1",  # not this bot
+        "https://t.me/digest_test_bot",  # no start payload
+        "https://t.me/digest_test_bot?start=p.1",  # a dot is not a payload character
+        "https://t.me/digest_test_bot?start=" + "a" * 65,
+        "https://t.me/digest_test_bot?start=a&text=b",
+    ],
+)
+async def test_a_callback_answer_opens_only_this_bots_start_links(
+    server: FakeBotAPI, bot: Bot, url: str
+) -> None:
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data="cb")]])
+    message = await bot.send_message(USER, "m", reply_markup=keyboard)
+    callback_id = server.press_button(USER, USER, message.message_id, "cb")
+    with pytest.raises(BadRequest, match="Url_invalid"):
+        await bot.answer_callback_query(callback_id, url=url)
+    link = f"https://t.me/{BOT_USERNAME}?start=p-2505_04921"
+    assert await bot.answer_callback_query(callback_id, url=link)  # the query is still open
+    assert (await server.wait_for_answer(callback_id)).url == link
+
+
 async def test_webhook_delivery(server: FakeBotAPI) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -110,7 +110,7 @@ def _register(app: BotApp) -> None:
     # channel itself (only its administrators can post). Admin commands need a user.
     messages_and_posts = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
     everyday = {
-        "start": commands.help_command,
+        "start": commands.start_command,
         "help": commands.help_command,
         "today": commands.today_command,
         "top": commands.top_command,

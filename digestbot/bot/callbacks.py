@@ -3,19 +3,25 @@ open a paper, turn a /top or /search page, 🔖 save a paper, its similar papers
 page and its ✕; the /settings buttons live with the settings menu, the admins'
 confirmations with the admin commands. Data that does not parse is answered silently
 (any client can send any data). Bookmarks are per user: anyone may press 🔖, in groups
-too, and it saves the paper for whoever pressed it."""
+too, and it saves the paper for whoever pressed it.
+
+Under a channel post a button that would answer with a new message (a paper's card, its
+similar papers) does not post into the channel, where every reader would see it: the
+press is answered with a deep link (``present.deeplinks``) that opens the answer in the
+presser's private chat with the bot."""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import CallbackQuery, Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from digestbot.bot import keyboards
 from digestbot.bot.commands import saved_page, search_page, send_paper, send_similar, top_page
 from digestbot.bot.context import Context, Turn, button, edit_or_ignore_unchanged
-from digestbot.present import args, callbacks
+from digestbot.present import args, callbacks, deeplinks
 from digestbot.present.i18n import t
 from digestbot.services import bookmarks
 
@@ -30,6 +36,9 @@ async def on_paper_button(
     query: CallbackQuery,
     data: callbacks.PaperCallback,
 ) -> None:
+    if turn.chat.type == ChatType.CHANNEL:
+        await query.answer(url=deeplinks.paper_link(context.bot.username, data.arxiv_id))
+        return
     await query.answer()
     await send_paper(update, turn, data.arxiv_id)
 
@@ -73,9 +82,20 @@ async def on_bookmark_button(
     query: CallbackQuery,
     data: callbacks.BookmarkCallback,
 ) -> None:
-    """🔖 on a card: save the paper for the presser, or forget it; the button says which."""
+    """🔖 on a card. In a private chat it toggles: save the paper, or forget it, and the
+    button says which. A card in a group or channel is shared, so there 🔖 only saves
+    (for the presser; forgetting is /saved's ✕) and the button stays as it is."""
+    user_id = query.from_user.id
+    if turn.chat.type != ChatType.PRIVATE:
+        async with turn.res.sessions.begin() as session:
+            added = await bookmarks.save(session, user_id, data.arxiv_id)
+        if added is None:
+            await query.answer(t(turn.lang, "paper.none", ref=data.arxiv_id), show_alert=True)
+        else:
+            await query.answer(t(turn.lang, "bookmark.added" if added else "bookmark.already"))
+        return
     async with turn.res.sessions.begin() as session:
-        saved = await bookmarks.toggle(session, query.from_user.id, data.arxiv_id)
+        saved = await bookmarks.toggle(session, user_id, data.arxiv_id)
     if saved is None:
         await query.answer(t(turn.lang, "paper.none", ref=data.arxiv_id), show_alert=True)
         return
@@ -99,6 +119,9 @@ async def on_similar_button(
     query: CallbackQuery,
     data: callbacks.SimilarCallback,
 ) -> None:
+    if turn.chat.type == ChatType.CHANNEL:
+        await query.answer(url=deeplinks.similar_link(context.bot.username, data.arxiv_id))
+        return
     await query.answer()
     await send_similar(update, turn, data.arxiv_id)
 

@@ -18,8 +18,9 @@ from digestbot.bot.context import (
     reply_messages,
     turn_of,
 )
-from digestbot.present import args
+from digestbot.present import args, deeplinks
 from digestbot.present.bibtex import render_bibtex
+from digestbot.present.callbacks import PaperCallback, SimilarCallback
 from digestbot.present.html import (
     ListPage,
     esc,
@@ -40,6 +41,24 @@ SEARCH_PAGE = 10
 @command
 async def help_command(update: Update, context: Context, turn: Turn) -> None:
     await reply(update, render_help(turn.lang, context.bot.username))
+
+
+@command
+async def start_command(update: Update, context: Context, turn: Turn) -> None:
+    """``/start``: the help, or what a deep link asked for (``present.deeplinks``: a
+    paper's card or its similar papers, from a button under a channel post). A payload
+    these links never hold gets the help too."""
+    words = context.args or []
+    try:
+        action = deeplinks.parse_start(words[0]) if len(words) == 1 else None
+    except ValueError:
+        action = None
+    if isinstance(action, PaperCallback):
+        await send_paper(update, turn, action.arxiv_id)
+    elif isinstance(action, SimilarCallback):
+        await send_similar(update, turn, action.arxiv_id)
+    else:
+        await reply(update, render_help(turn.lang, context.bot.username))
 
 
 @command
@@ -113,12 +132,16 @@ def user_id_of(update: Update) -> int | None:
 
 async def send_paper(update: Update, turn: Turn, ref: str | int) -> None:
     """One paper's whole card (in as many messages as it needs), its 🔖 and "similar"
-    buttons under the last, or why there is none. 🔖 shows whether the user who asked
-    saved it (bookmarks are per user, in groups too)."""
+    buttons under the last, or why there is none. In a private chat 🔖 shows whether the
+    user saved it; a card in a group or channel is everyone's, so its 🔖 just offers to
+    save (bookmarks are per user: ``callbacks.on_bookmark_button``)."""
+    private = turn.chat.type == ChatType.PRIVATE
     async with turn.res.sessions() as session:
         paper = await answers.find_paper(session, ref)
-        saved = paper is not None and await bookmarks.is_saved(
-            session, user_id_of(update), paper.arxiv_id
+        saved = (
+            private
+            and paper is not None
+            and await bookmarks.is_saved(session, user_id_of(update), paper.arxiv_id)
         )
     if paper is None:
         await reply(update, t(turn.lang, "paper.none", ref=esc(ref)))

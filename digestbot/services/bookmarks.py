@@ -32,6 +32,15 @@ async def toggle(session: AsyncSession, user_id: int, arxiv_id: str) -> bool | N
     return True
 
 
+async def save(session: AsyncSession, user_id: int, arxiv_id: str) -> bool | None:
+    """Save the paper (saving it again changes nothing): True when it was not saved yet,
+    False when it already was, None for a paper the archive does not hold."""
+    pid = await bookmarks.paper_id(session, arxiv_id)
+    if pid is None:
+        return None
+    return await bookmarks.add_bookmark(session, user_id, pid)
+
+
 async def remove(session: AsyncSession, user_id: int, arxiv_id: str) -> bool:
     pid = await bookmarks.paper_id(session, arxiv_id)
     return pid is not None and await bookmarks.remove_bookmark(session, user_id, pid)

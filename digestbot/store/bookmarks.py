@@ -30,14 +30,16 @@ async def is_saved(session: AsyncSession, user_id: int, arxiv_id: str) -> bool:
 
 async def add_bookmark(
     session: AsyncSession, user_id: int, pid: int, *, now: dt.datetime | None = None
-) -> None:
-    """Save a paper (saving it again changes nothing: one row per user and paper)."""
+) -> bool:
+    """Save a paper (saving it again changes nothing: one row per user and paper); False
+    when it was saved already."""
     stmt = (
         upsert_insert(session)(Bookmark)
         .values(user_id=user_id, paper_id=pid, created_at=now or utcnow())
         .on_conflict_do_nothing(index_elements=["user_id", "paper_id"])
     )
-    await session.execute(stmt)
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def remove_bookmark(session: AsyncSession, user_id: int, pid: int) -> bool:

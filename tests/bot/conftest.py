@@ -29,6 +29,7 @@ USER = 1001  # a private chat
 ADMIN = 2001  # administrator of GROUP
 MEMBER = 2002  # plain member of GROUP
 GROUP = -100500
+CHANNEL = -100900  # a channel: its posts have no user
 NEWEST_DAY = dt.date(2025, 5, 9)
 
 
@@ -141,3 +142,18 @@ def buttons(message: SentMessage | dict[str, Any]) -> list[tuple[str, str]]:
     )
     rows = (markup or {}).get("inline_keyboard", [])
     return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+
+
+def channel_post(text: str, message_id: int) -> dict[str, object]:
+    chat = {"id": CHANNEL, "type": "channel", "title": "Papers KO"}
+    command = text.split()[0]
+    return {
+        "channel_post": {
+            "message_id": message_id,
+            "date": 1_700_000_000,
+            "chat": chat,
+            "sender_chat": chat,  # a channel post: no "from", the author is the channel
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
+        }
+    }

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from digestbot.store import models as m
 from digestbot.store.db import session_factory
-from tests.bot.conftest import ADMIN, GROUP, MEMBER, USER, Driver, buttons
+from tests.bot.conftest import ADMIN, CHANNEL, GROUP, MEMBER, USER, Driver, buttons, channel_post
 from tests.support.botapi import BOT_USERNAME, utf16_len
 
 
@@ -482,7 +482,6 @@ async def test_inline_query_without_words_offers_the_newest_digest(bot: Driver) 
 # --------------------------------------------------------------------------- review fixes
 
 EXPIRED = "이 검색 결과는 만료되었습니다. /search 로 다시 검색해 주세요."
-CHANNEL = -100900
 OTHER_USER = 1002
 
 
@@ -504,21 +503,6 @@ async def test_an_old_search_button_never_recalls_another_users_query(bot: Drive
     # the real button still works for its owner
     await bot.press(mine, dict(buttons(mine))["다음 ▶"])
     assert "11–20 / " in bot.current(mine)["text"]
-
-
-def channel_post(text: str, message_id: int) -> dict[str, object]:
-    chat = {"id": CHANNEL, "type": "channel", "title": "Papers KO"}
-    command = text.split()[0]
-    return {
-        "channel_post": {
-            "message_id": message_id,
-            "date": 1_700_000_000,
-            "chat": chat,
-            "sender_chat": chat,  # a channel post: no "from", the author is the channel
-            "text": text,
-            "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
-        }
-    }
 
 
 async def test_a_channel_subscribes_and_reads_with_channel_posts(

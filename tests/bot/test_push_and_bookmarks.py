@@ -14,8 +14,18 @@ from digestbot.delivery.engine import DeliveryEngine
 from digestbot.schedule.jobs import push_tick
 from digestbot.store import models as m
 from digestbot.store.db import session_factory
-from tests.bot.conftest import ADMIN, GROUP, MEMBER, USER, Driver, bot_settings, buttons
-from tests.support.botapi import SentMessage, utf16_len
+from tests.bot.conftest import (
+    ADMIN,
+    CHANNEL,
+    GROUP,
+    MEMBER,
+    USER,
+    Driver,
+    bot_settings,
+    buttons,
+    channel_post,
+)
+from tests.support.botapi import BOT_USERNAME, SentMessage, utf16_len
 from tests.support.times import SEOUL, at
 
 NEWEST = "2505.04921"  # rank 1 of 2025-05-09
@@ -87,15 +97,57 @@ async def test_the_bookmark_button_toggles_and_says_so(bot: Driver, engine: Asyn
 async def test_bookmarks_are_per_user_and_anyone_may_press_in_a_group(
     bot: Driver, engine: AsyncEngine
 ) -> None:
+    await bot.send(f"/paper {NEWEST}", user_id=MEMBER, chat_id=MEMBER)
+    await bot.press(await card(bot, NEWEST, MEMBER), f"b:{NEWEST}")  # saved in private
     [*_, group_card] = await bot.send(f"/paper {NEWEST}", chat_id=GROUP, user_id=MEMBER)
+    # the card is everyone's: its 🔖 offers to save, whatever the asker saved
+    assert buttons(group_card)[0] == ("🔖 저장", f"b:{NEWEST}")
     saved = "🔖 저장했습니다. /saved 에서 볼 수 있습니다."
-    answer, _ = await bot.press(group_card, f"b:{NEWEST}", user_id=MEMBER)
-    assert answer.text == saved
-    answer, _ = await bot.press(group_card, f"b:{NEWEST}", user_id=ADMIN)
-    assert answer.text == saved
+    already = "이미 저장한 논문입니다. /saved 에서 보거나 ✕ 로 지울 수 있습니다."
+    answer, edits = await bot.press(group_card, f"b:{NEWEST}", user_id=ADMIN)
+    assert (answer.text, edits) == (saved, [])  # the shared button is not relabelled
+    # pressing again in a group never forgets a paper: that is /saved's ✕
+    for user in (ADMIN, MEMBER):
+        answer, edits = await bot.press(group_card, f"b:{NEWEST}", user_id=user)
+        assert (answer.text, edits) == (already, [])
+    assert bot.current(group_card)["reply_markup"] == group_card.reply_markup
     assert await saved_ids(engine, MEMBER) == [NEWEST]
     assert await saved_ids(engine, ADMIN) == [NEWEST]
     assert await saved_ids(engine, USER) == []
+    answer, _ = await bot.press(group_card, "b:2601.99999", user_id=ADMIN, strict=False)
+    assert answer.show_alert  # a paper the archive does not hold
+
+
+async def test_buttons_under_a_channel_post_answer_in_the_readers_private_chat(
+    bot: Driver, engine: AsyncEngine
+) -> None:
+    bot.server.add_chat(CHANNEL, "channel", "Papers KO")
+    [top] = await bot.send_update(channel_post("/top 3", 9101), CHANNEL)
+    [*_, channel_card] = await bot.send_update(channel_post(f"/paper {OTHER}", 9102), CHANNEL)
+    # a reader's press posts nothing into the channel: it opens the bot's private chat
+    answer, posted = await bot.press(top, f"p:{NEWEST}", user_id=MEMBER)
+    assert posted == [] and answer.text is None
+    assert answer.url == f"https://t.me/{BOT_USERNAME}?start=p-2505_04921"
+    answer, posted = await bot.press(channel_card, f"r:{OTHER}", user_id=MEMBER)
+    assert posted == []
+    assert answer.url == f"https://t.me/{BOT_USERNAME}?start=r-2502_11089"
+    answer, posted = await bot.press(channel_card, f"b:{OTHER}", user_id=MEMBER)
+    assert (answer.text, posted) == ("🔖 저장했습니다. /saved 에서 볼 수 있습니다.", [])
+    assert await saved_ids(engine, MEMBER) == [OTHER]
+
+    # ... where Telegram sends /start with the link's payload
+    *_, opened = await bot.send("/start p-2505_04921", chat_id=MEMBER, user_id=MEMBER)
+    assert opened.text.startswith('<b><a href="https://arxiv.org/abs/2505.04921">')
+    assert buttons(opened)[0] == ("🔖 저장", f"b:{NEWEST}")
+    [similar] = await bot.send("/start r-2502_11089", chat_id=MEMBER, user_id=MEMBER)
+    assert similar.text == (await bot.send(f"/similar {OTHER}", chat_id=MEMBER))[0].text
+    [plain_help] = await bot.send("/start", chat_id=MEMBER)
+    for junk in ("p-2505.04921", "x-2505_04921", "p-2505_04921 more", "<b>"):
+        [reply] = await bot.send(f"/start {junk}", chat_id=MEMBER)
+        assert reply.text == plain_help.text, junk
+    assert "/paper" in plain_help.text
+    [gone] = await bot.send("/start p-9999_99999", chat_id=MEMBER)  # a paper since removed
+    assert gone.text.startswith("논문 9999.99999을(를) 찾지 못했습니다.")
 
 
 async def test_saved_lists_newest_first_pages_and_removes(bot: Driver, engine: AsyncEngine) -> None:

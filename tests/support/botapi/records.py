@@ -47,6 +47,7 @@ class CallbackAnswer:
     text: str | None
     show_alert: bool
     at: float
+    url: str | None = None  # a t.me/<bot>?start=... link the client opens
 
 
 @dataclass(frozen=True)

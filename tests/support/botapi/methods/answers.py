@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.parse
 from typing import Any
 
 from tests.support.botapi.errors import ApiError, bad, not_modelled
@@ -22,6 +23,7 @@ from tests.support.botapi.records import CallbackAnswer, InlineAnswer
 from tests.support.botapi.state import State
 from tests.support.botapi.wire import JSONDict
 
+_START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _EXPIRED = "query is too old and response timeout expired or query ID is invalid"
 _RESULT_TYPES = frozenset(
     {
@@ -42,15 +44,35 @@ _RESULT_TYPES = frozenset(
 )
 
 
+def _check_callback_url(state: State, url: str) -> None:
+    """A callback answer's ``url``: outside games only ``t.me/<this bot>?start=<payload>``
+    (a payload is 1-64 of A-Z a-z 0-9 _ -); Telegram refuses anything else."""
+    split = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
+    start = query.get("start", [])
+    if (
+        split.scheme not in {"https", "http"}
+        or split.netloc.lower() not in {"t.me", "telegram.me"}
+        or split.path.strip("/").lower() != str(state.bot_user["username"]).lower()
+        or set(query) != {"start"}
+        or len(start) != 1
+        or not _START_PAYLOAD.fullmatch(start[0])
+    ):
+        raise bad("URL_INVALID")
+
+
 def answer_callback_query(state: State, params: JSONDict) -> bool:
     query_id = opt_str(params, "callback_query_id") or ""
     text = opt_str(params, "text")
+    url = opt_str(params, "url")
     if text is not None and len(text) > MAX_CALLBACK_ANSWER_LENGTH:
         raise bad("MESSAGE_TOO_LONG")
     if query_id not in state.queries.callbacks:
         raise bad(_EXPIRED)
+    if url is not None:
+        _check_callback_url(state, url)
     state.queries.callbacks.discard(query_id)
-    answer = CallbackAnswer(query_id, text, opt_bool(params, "show_alert"), time.monotonic())
+    answer = CallbackAnswer(query_id, text, opt_bool(params, "show_alert"), time.monotonic(), url)
     state.records.add_callback_answer(answer)
     return True
 
@@ -156,7 +178,7 @@ def _check_message_text(content: JSONDict) -> None:
 METHODS = (
     Method(
         "answerCallbackQuery",
-        frozenset({"callback_query_id", "text", "show_alert"}),
+        frozenset({"callback_query_id", "text", "show_alert", "url"}),
         answer_callback_query,
     ),
     Method(
