@@ -223,13 +223,19 @@ async def running(
 
 
 async def _start_updates(app: BotApp, *, poll_interval: float, poll_timeout: int) -> None:
+    """The webhook server on every instance (a load balancer may spread Telegram's
+    requests over them); long polling on the leading instance only, since Telegram hands
+    updates to one poller and answers a second with 409 Conflict: the leadership job
+    (``runtime.leadership_tick``) starts the polling on the instance that takes the lead
+    and stops it on one that loses it."""
     settings = app.bot_data.settings
-    assert app.updater is not None
+    updater = app.updater
+    assert updater is not None
     if settings.webhook_url:
         # Telegram POSTs to webhook_url; we listen on webhook_listen:webhook_port under the
         # URL's path (a reverse proxy may sit between), and PTB answers 403 to a request
         # without the right X-Telegram-Bot-Api-Secret-Token.
-        await app.updater.start_webhook(
+        await updater.start_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,
             url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
@@ -238,9 +244,30 @@ async def _start_updates(app: BotApp, *, poll_interval: float, poll_timeout: int
             drop_pending_updates=False,
         )
         return
-    await app.updater.start_polling(
-        poll_interval=poll_interval, timeout=poll_timeout, drop_pending_updates=False
-    )
+
+    async def start_polling() -> None:
+        if not updater.running:
+            await updater.start_polling(
+                poll_interval=poll_interval, timeout=poll_timeout, drop_pending_updates=False
+            )
+            log.info("polling for updates (this instance leads)")
+
+    async def stop_polling() -> None:
+        if updater.running:
+            # the updater confirms the updates it handled with a last getUpdates, so the
+            # next leader starts after them
+            await updater.stop()
+            log.warning("stopped polling: another instance leads and polls now")
+
+    runtime = app.bot_data.runtime
+    if runtime is None:
+        await start_polling()
+        return
+    runtime.on_lead, runtime.on_stand_down = start_polling, stop_polling
+    if runtime.jobs_installed:
+        await start_polling()
+    else:
+        log.info("another instance leads and polls for updates; standing by")
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -267,8 +294,7 @@ async def serve(app: BotApp) -> None:
         settings = app.bot_data.settings
         if settings.webhook_url:
             log.info("serving the webhook on %s:%s", settings.webhook_listen, settings.webhook_port)
-        else:
-            log.info("polling for updates; press Ctrl+C to stop")
+        log.info("running; press Ctrl+C to stop")
         await stop.wait()
 
 

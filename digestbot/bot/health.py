@@ -17,8 +17,10 @@ def process_state(app: BotApp) -> ProcessState:
     mode = UpdateMode.WEBHOOK if settings.webhook_url else UpdateMode.POLLING
     running = app.running and app.updater is not None and app.updater.running
     age = None if data.last_update_at is None else now - data.last_update_at
-    updates = UpdatesState(mode, running, age)
     runtime = data.runtime
+    # long polling follows the scheduler's lead (digestbot.bot.app._start_updates)
+    standby = mode is UpdateMode.POLLING and runtime is not None and not runtime.jobs_installed
+    updates = UpdatesState(mode, running, age, standby)
     scheduler = SchedulerState(leader=False, tick_age=None, ticked=False)
     if runtime is not None and runtime.jobs_installed and runtime.leading_since is not None:
         tick = runtime.last_tick_at

@@ -7,7 +7,10 @@ scheduled jobs on the leading instance, leadership, and admin alerts.
   checks that it still holds the lock (its connection may have dropped, and then another
   instance may lead) and, when it does not, stands down — its scheduled jobs are removed
   (a job already running finishes; both jobs are idempotent); a follower tries to take
-  the lock and, when it gets it, installs the jobs.
+  the lock and, when it gets it, installs the jobs. With long polling the leader is also
+  the one instance that polls for updates (Telegram answers a second poller with 409
+  Conflict): ``on_lead`` / ``on_stand_down`` start and stop the polling
+  (``digestbot.bot.app``).
 * **The delivery engine** runs under ``supervise``: the engine outlives database errors
   itself (``DeliveryEngine.run``); should it still stop with an error, the error is logged
   at ERROR with its traceback and the engine is started again after a pause (doubling up
@@ -52,8 +55,9 @@ log = logging.getLogger(__name__)
 JobContext = CallbackContext[Any, Any, Any, Any]
 
 PUSH_TICK_SECONDS = 60.0
-# the leader checks its lock, a follower tries to take it, this often
-LEADER_CHECK_SECONDS = 15.0
+# the leader checks its lock, a follower tries to take it, this often (with long polling
+# also the longest a new leader takes to answer updates after the old one died)
+LEADER_CHECK_SECONDS = 5.0
 SCHEDULED_JOBS = ("push-tick", "ingest-daily", "ingest-retry", "outbox-prune")
 PRUNE_INTERVAL_SECONDS = 3600
 JOB_KWARGS: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 300}
@@ -112,6 +116,9 @@ class Runtime:
     # lock (for /healthz: digestbot.bot.health)
     last_tick_at: float | None = None
     leading_since: float | None = None
+    # what else follows the lead: the long polling (set by digestbot.bot.app)
+    on_lead: Callable[[], Awaitable[None]] | None = None
+    on_stand_down: Callable[[], Awaitable[None]] | None = None
 
 
 async def tell_admins(bot: Bot, settings: Settings, text: str) -> None:
@@ -221,11 +228,15 @@ async def leadership_tick(runtime: Runtime, job_queue: JobQueue[Any]) -> bool:
         remove_jobs(job_queue)
         runtime.jobs_installed = False
         log.warning("scheduler: lost the scheduler lock; standing down")
+        if runtime.on_stand_down is not None:
+            await runtime.on_stand_down()
     if not runtime.jobs_installed and await runtime.lock.try_acquire():
         install_jobs(job_queue, runtime)
         runtime.jobs_installed = True
         runtime.leading_since = time.monotonic()
         log.info("scheduler: this instance now runs the scheduled jobs")
+        if runtime.on_lead is not None:
+            await runtime.on_lead()
     return runtime.jobs_installed
 
 

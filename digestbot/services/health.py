@@ -5,8 +5,9 @@ endpoint (the bot, or ``digestbot deliver``); ``readiness`` is a pure function o
 of whether the database answered. Ready means:
 
 * **database**: it answered ``SELECT 1`` within ``DATABASE_TIMEOUT``;
-* **updates** (the bot only): the polling loop (or the webhook server) is running; in
-  webhook mode, when ``health_webhook_silence_minutes`` is set, an update came within it;
+* **updates** (the bot only): the polling loop (or the webhook server) is running, or,
+  with long polling, another instance leads and polls (this one stands by); in webhook
+  mode, when ``health_webhook_silence_minutes`` is set, an update came within it;
 * **scheduler** (the bot only): on the instance that holds the scheduler lock, the push
   tick ran within ``TICK_MAX_AGE`` (counted from when it took the lock, before the first
   tick); any other instance is a "follower", which is fine.
@@ -41,6 +42,7 @@ class UpdatesState:
     mode: UpdateMode
     running: bool
     last_update_age: float | None  # seconds since the newest update; None: none yet
+    standby: bool = False  # polling: another instance leads and polls, this one waits
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,8 @@ def check_updates(state: UpdatesState, *, webhook_silence: float) -> Check:
         if state.last_update_age is None
         else (f"last update {state.last_update_age:.0f} s ago")
     )
+    if state.standby and not state.running:
+        return Check(True, f"{state.mode.value}: standby, the leading instance polls; {age}")
     if not state.running:
         return Check(False, f"{state.mode.value} stopped; {age}")
     if state.mode is UpdateMode.WEBHOOK and webhook_silence > 0:

@@ -328,6 +328,7 @@ async def test_only_the_leader_runs_the_jobs(
         async with running(app, poll_timeout=1):
             assert app.job_queue is not None
             assert [job.name for job in app.job_queue.jobs()] == ["leadership"]
+            assert app.updater is not None and not app.updater.running  # nor polls
     finally:
         await other.release()
 
@@ -404,15 +405,18 @@ async def test_the_bot_stops_its_jobs_when_it_loses_the_lead_and_resumes_them(
             def names() -> set[str]:
                 return {job.name or "" for job in queue.jobs()}
 
-            assert names() == scheduled
+            updater = app.updater
+            assert updater is not None
+            assert names() == scheduled and updater.running  # the leader polls
             await kill_lock_connection(engine, key)
             assert await other.try_acquire()  # another instance leads now
             assert await leadership_tick(runtime, queue) is False
             assert names() == {"leadership"}  # stood down
+            assert not updater.running  # and left the updates to the new leader
             assert await leadership_tick(runtime, queue) is False  # still following
             await other.release()  # the other instance went away
             assert await leadership_tick(runtime, queue) is True
-            assert names() == scheduled
+            assert names() == scheduled and updater.running
     finally:
         await other.release()
 

@@ -26,6 +26,7 @@ from digestbot.delivery.outbox import NewDelivery
 from digestbot.digest.sources.archive import HttpSource
 from digestbot.errors import ConfigError
 from digestbot.services.health import (
+    Check,
     ProcessState,
     SchedulerState,
     UpdateMode,
@@ -309,6 +310,17 @@ def test_updates_check_in_webhook_mode_may_require_a_recent_update() -> None:
     assert check_updates(stopped, webhook_silence=0).detail == (
         "polling stopped; last update 30 s ago"
     )
+    assert not check_updates(stopped, webhook_silence=0).ok
+
+
+def test_a_standby_poller_is_ready_while_another_instance_polls() -> None:
+    standby = UpdatesState(UpdateMode.POLLING, running=False, last_update_age=None, standby=True)
+    assert check_updates(standby, webhook_silence=0) == Check(
+        True, "polling: standby, the leading instance polls; no update yet"
+    )
+    # once it took the lead it must poll: standing by no longer excuses a stopped loop
+    leading = UpdatesState(UpdateMode.POLLING, running=False, last_update_age=None, standby=False)
+    assert not check_updates(leading, webhook_silence=0).ok
 
 
 async def test_served_only_when_a_port_is_set_and_a_busy_port_is_one_line(
