@@ -10,7 +10,9 @@ what was queued. Every delivery has a ``dedupe_key`` (unique in the table):
   subscription: only the day's papers matching its follows, once; a day without a match
   queues nothing;
 * ``weekly:{monday}:{chat_id}:{thread_id}`` — the weekly digest of the week starting on
-  ``monday`` (Monday–Sunday, sent on the next Monday), once;
+  ``monday`` (Monday–Sunday, sent on the next Monday), once; for a follows-only
+  subscription only the week's papers matching its follows, and nothing in a week
+  without a match;
 * ``repost:{request_id}:{chat_id}:{thread_id}`` and
   ``broadcast:{request_id}:{chat_id}:{thread_id}`` — one admin request reaches a target
   once; a new request (new id) sends again, which is what a repost is for.
@@ -54,10 +56,14 @@ MAX_FOLLOWED = 10
 # among the papers shown, under their own heading (with no papers: a follows-only push)
 Renderer = Callable[[dt.date, Sequence[PaperView], "Target", int, Sequence[PaperView]], list[Part]]
 
-# (Monday, Sunday, papers shown, sections, language, papers that week) -> HTML messages
+# (Monday, Sunday, papers shown, sections, language, papers that week, whether they are
+# the papers the target follows) -> HTML messages
 WeeklyRenderer = Callable[
-    [dt.date, dt.date, Sequence[PaperView], Sequence[str], str, int], list[str]
+    [dt.date, dt.date, Sequence[PaperView], Sequence[str], str, int, bool], list[str]
 ]
+# a follows-only weekly digest looks for its matches among this many of the week's
+# papers, best-voted first (a week of the archive holds a few hundred)
+WEEK_MAX_PAPERS = 2000
 
 
 def push_key(day: dt.date, chat_id: int, thread_id: int = 0) -> str:
@@ -111,8 +117,11 @@ def default_weekly_renderer(
     sections: Sequence[str],
     lang: str,
     total: int,
+    followed: bool,
 ) -> list[str]:
-    return render_weekly_messages(monday, sunday, papers, sections=sections, lang=lang, total=total)
+    return render_weekly_messages(
+        monday, sunday, papers, sections=sections, lang=lang, total=total, followed=followed
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,31 +287,44 @@ async def enqueue_weekly(
     now: dt.datetime | None = None,
 ) -> int:
     """Queue the weekly digest of ``monday``..Sunday (the week's top N by votes, /top
-    week's ranking) for the active subscriptions given; each target gets it once."""
+    week's ranking) for the active subscriptions given; each target gets it once. A
+    follows-only target gets the best-voted N of the week's papers it follows instead,
+    and nothing in a week without one."""
     render = render or default_weekly_renderer
     targets = await subscription_targets(session, subscription_ids=subscription_ids)
     if not targets:
         return 0
     sunday = monday + dt.timedelta(days=6)
-    page = await top_papers(session, monday, sunday, limit=max(t.top_n for t in targets))
-    if not page.papers:
-        return 0
     keyed = {weekly_key(monday, t.chat_id, t.thread_id): t for t in targets}
     done = await existing_keys(session, keyed)
-    cache: dict[tuple[int, tuple[str, ...], str], list[str]] = {}
+    todo = {k: t for k, t in keyed.items() if k not in done}
+    if not todo:
+        return 0
+    only = [t for t in todo.values() if t.follows_only]
+    limit = WEEK_MAX_PAPERS if only else max(t.top_n for t in todo.values())
+    page = await top_papers(session, monday, sunday, limit=limit)
+    if not page.papers:
+        return 0
+    matched = await follow_matches(session, page.papers, only) if only else {}
+    cache: dict[tuple[tuple[int, ...], tuple[str, ...], str, bool], list[str]] = {}
     items: list[NewDelivery] = []
-    for dedupe_key, target in keyed.items():
-        if dedupe_key in done:
-            continue
-        cut = (target.top_n, target.sections, target.language)
+    for dedupe_key, target in todo.items():
+        if target.follows_only:
+            chosen = tuple(sorted(matched.get(target.key, ()))[: target.top_n])
+            if not chosen:
+                continue
+        else:
+            chosen = tuple(range(min(target.top_n, len(page.papers))))
+        cut = (chosen, target.sections, target.language, target.follows_only)
         if cut not in cache:
             cache[cut] = render(
                 monday,
                 sunday,
-                page.papers[: target.top_n],
+                [page.papers[i] for i in chosen],
                 target.sections,
                 target.language,
                 page.total,
+                target.follows_only,
             )
         items.append(
             NewDelivery(

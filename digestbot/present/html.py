@@ -296,11 +296,15 @@ def render_weekly_messages(
     sections: Sequence[str] = (),
     lang: str = Language.KO,
     total: int | None = None,
+    followed: bool = False,
 ) -> list[str]:
     """The weekly digest: the top papers of ``start..end`` by votes (``/top week``'s
-    ranking), numbered in that order, under the week's own header."""
+    ranking), numbered in that order, under the week's own header; ``followed``: they
+    are the week's papers the chat follows (a follows-only subscription)."""
     dates = {"start": start.isoformat(), "end": end.isoformat(), "shown": len(papers)}
-    if total is not None and total > len(papers):
+    if followed:
+        header = t(lang, "weekly.header_follows", **dates)
+    elif total is not None and total > len(papers):
         header = t(lang, "weekly.header", total=total, **dates)
     else:
         header = t(lang, "weekly.header_all", **dates)

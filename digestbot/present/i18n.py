@@ -209,6 +209,9 @@ _KO: dict[str, str] = {
     "digest.header_follows": "📌 <b>Daily Papers {day}</b> · 팔로우한 논문 {n}편",
     "weekly.header": "🗓 <b>주간 Daily Papers</b> · {start} ~ {end} · 상위 {shown}/{total}편",
     "weekly.header_all": "🗓 <b>주간 Daily Papers</b> · {start} ~ {end} · {shown}편",
+    "weekly.header_follows": (
+        "🗓 <b>주간 Daily Papers</b> · {start} ~ {end} · 📌 팔로우한 논문 {shown}편"
+    ),
     "follow.added": (
         "📌 팔로우했습니다: “{query}” ({n}/{max}). 이 "
         "검색과 맞는 새 논문이 아침 알림에 함께 옵니다."
@@ -427,6 +430,9 @@ _EN: dict[str, str] = {
     "digest.header_follows": "📌 <b>Daily Papers {day}</b> · {n} from your follows",
     "weekly.header": "🗓 <b>Weekly Daily Papers</b> · {start} – {end} · top {shown} of {total}",
     "weekly.header_all": "🗓 <b>Weekly Daily Papers</b> · {start} – {end} · {shown} papers",
+    "weekly.header_follows": (
+        "🗓 <b>Weekly Daily Papers</b> · {start} – {end} · 📌 {shown} from your follows"
+    ),
     "follow.added": (
         "📌 Following “{query}” ({n}/{max}): new papers matching it join the morning push."
     ),

@@ -162,3 +162,37 @@ async def test_weekly_digest_on_monday_not_tuesday_and_both_is_daily_and_weekly(
     assert sum(t.startswith("📰 <b>Daily Papers 2025-05-09</b>") for t in both) >= 1
     assert sum(t.startswith("📰 <b>Daily Papers 2025-05-12</b>") for t in both) == 1
     assert not any("Weekly" in m.text or "주간" in m.text for m in botapi.sent_to(OTHER))
+
+
+async def test_a_follows_only_weekly_digest_holds_the_weeks_followed_papers_or_nothing(
+    botapi: FakeBotAPI, db_url: str, sessions: Sessions
+) -> None:
+    settings = make_settings(botapi, db_url)
+    await store_day(sessions)
+    for chat_id, top_n in ((ONLY, 5), (ONLY_NONE, 5), (WEEKLY, 1)):
+        await subscribe(sessions, chat_id, top_n=top_n, sections=["What's New"])
+        await set_sub(sessions, chat_id, cadence=Cadence.WEEKLY)
+    await follow(sessions, ONLY, "author:Zhifang Sui")  # ranks 8 and 20 of 2025-05-09
+    await follow(sessions, ONLY_NONE, "quantum")  # nothing that week
+    await follow(sessions, WEEKLY, "lego")  # a follow, but this chat wants the top N
+    await set_sub(sessions, ONLY, follows_only=True)
+    await set_sub(sessions, ONLY_NONE, follows_only=True)
+
+    monday = at(SEOUL, 2025, 5, 12, 8, 0, 30)
+    assert await push_tick(sessions, settings, monday) == 2  # ONLY and WEEKLY
+    assert await push_tick(sessions, settings, monday + dt.timedelta(minutes=1)) == 0
+    assert await send_all(settings, sessions) == 2
+    assert await deliveries(sessions) == sorted(
+        [(f"weekly:2025-05-05:{ONLY}:0", "sent"), (f"weekly:2025-05-05:{WEEKLY}:0", "sent")]
+    )
+    only = text_of(botapi, ONLY)
+    assert only.startswith(
+        "🗓 <b>주간 Daily Papers</b> · 2025-05-05 ~ 2025-05-11 · 📌 팔로우한 논문 2편"
+    )
+    ids = ["ICon: In-Context Contribution", "Chain-of-Thought Tokens are Computer Program"]
+    assert all(title in only for title in ids)
+    assert only.index(ids[0]) < only.index(ids[1])  # best-voted first
+    assert "Perception, Reason, Think" not in only  # no top N
+    assert botapi.sent_to(ONLY_NONE) == []  # a week without a match: nothing
+    top = text_of(botapi, WEEKLY)
+    assert "상위 1/20편" in top and "Perception, Reason, Think" in top and LEGO not in top
