@@ -171,3 +171,39 @@ async def test_two_instances_share_the_tokens_budget_and_finish_when_one_is_kill
         rows = list(await session.scalars(select(Delivery)))
     assert {r.state for r in rows} == {"sent"}
     assert {r.claimed_by for r in rows} == {"a", "b"}  # both sent part of the push
+
+
+@POSTGRES_ONLY
+async def test_an_instance_added_mid_push_shares_the_budget_it_joins(
+    botapi: FakeBotAPI, db_url: str, sessions: Sessions
+) -> None:
+    users = list(range(9501, 9801))  # 300 subscribers: 10 s at the token's 30/s
+    await prepare(botapi, sessions, users)
+    botapi.enforce_limits(global_per_s=30, per_private_chat_per_s=1, per_group_per_min=20)
+
+    first = start_deliver(botapi, db_url, "first", 30.0)
+    try:
+        await wait_until_sent_by(sessions, "first", 30)  # the push is under way
+        second = start_deliver(botapi, db_url, "added", 30.0)
+        try:
+            await finish(second)
+        finally:
+            if second.poll() is None:
+                second.kill()
+                second.communicate(timeout=10)
+        await finish(first)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate(timeout=10)
+
+    per_chat = collections.Counter(m.chat_id for m in botapi.messages)
+    assert set(per_chat) == set(users) and max(per_chat.values()) == 1
+    calls = botapi.calls("sendMessage")
+    assert botapi.limit_violations < 0.01 * len(calls), botapi.limit_violation_log
+    async with sessions() as session:
+        by_instance = collections.Counter(
+            await session.scalars(select(Delivery.claimed_by).where(Delivery.state == "sent"))
+        )
+    assert set(by_instance) == {"first", "added"}, by_instance  # the newcomer took a share
+    assert sum(by_instance.values()) == len(users)
