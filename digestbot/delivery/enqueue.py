@@ -42,7 +42,7 @@ from digestbot.present.html import esc, render_weekly_messages
 from digestbot.present.push import render_push
 from digestbot.present.split import pack_blocks
 from digestbot.search.follow import PaperText, day_matches, papers_of
-from digestbot.store.archive import PaperView, day_papers, top_papers
+from digestbot.store.archive import Page, PaperView, day_papers, top_papers
 from digestbot.store.follows import TargetKey, follows_of_targets
 from digestbot.store.models import Chat, DeliveryKind, Subscription
 
@@ -212,15 +212,18 @@ async def enqueue_digest(
     render: Renderer | None = None,
     now: dt.datetime | None = None,
     follows: bool = False,
+    page: Page | None = None,
 ) -> int:
     """Render ``day``'s digest for each target (once per distinct cut) and queue it.
     Returns how many deliveries were queued (0 when the day has no papers).
 
     ``follows``: add the day's papers each target follows that are not in its top N
     (the morning push; the best-ranked ``MAX_FOLLOWED``), and give a follows-only target
-    only those — nothing on a day without any (its ``key`` decides its dedupe key)."""
+    only those — nothing on a day without any (its ``key`` decides its dedupe key).
+    ``page``: the day's papers when the caller read them already (``day_papers``)."""
     render = render or default_renderer
-    page = await day_papers(session, day)
+    if page is None:
+        page = await day_papers(session, day)
     papers, total = page.papers, page.total
     if not papers:
         return 0

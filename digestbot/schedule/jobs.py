@@ -61,7 +61,7 @@ from digestbot.schedule.rules import (
     push_date_due,
 )
 from digestbot.services.ingest import IngestResult, Sources, ingest_day
-from digestbot.store.archive import stored_days
+from digestbot.store.archive import day_papers, stored_days
 from digestbot.store.models import Cadence, Chat, DeliveryKind, DigestDay, Subscription
 
 log = logging.getLogger(__name__)
@@ -123,6 +123,7 @@ async def push_tick(
     # instance) is skipped by the outbox's dedupe key
     async with sessions.begin() as session:
         for day, todo in sorted(plan.by_day.items()):
+            page = await day_papers(session, day)  # read once for both kinds of target
             subscribed = [d.target for d in todo if d.subscription_id is not None]
             if subscribed:  # with each target's followed papers
                 queued += await enqueue_digest(
@@ -132,11 +133,17 @@ async def push_tick(
                     kind=DeliveryKind.PUSH,
                     key=daily_key(day),
                     follows=True,
+                    page=page,
                 )
             channels_due = [d.target for d in todo if d.subscription_id is None]
             if channels_due:
                 queued += await enqueue_digest(
-                    session, day, channels_due, kind=DeliveryKind.PUSH, key=daily_key(day)
+                    session,
+                    day,
+                    channels_due,
+                    kind=DeliveryKind.PUSH,
+                    key=daily_key(day),
+                    page=page,
                 )
         for monday, todo in sorted(plan.by_week.items()):
             sub_ids = [d.subscription_id for d in todo if d.subscription_id is not None]
