@@ -211,6 +211,9 @@ async def running(
         await app.start()
         yield app
     finally:
+        if app.bot_data.runtime is not None:
+            # a leadership round from now on must not start the polling again
+            app.bot_data.runtime.on_lead = None
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
