@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
-import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -43,6 +42,7 @@ from telegram.ext import (
 )
 
 from tests.support.botapi import BOT_ID, BOT_USERNAME, TOKEN, FakeBotAPI
+from tests.support.ports import free_port
 
 USER = 42
 GROUP = -1001234567890
@@ -680,9 +680,7 @@ async def test_a_callback_answer_opens_only_this_bots_start_links(
 
 
 async def test_webhook_delivery(server: FakeBotAPI) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
 
     async def ping(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None

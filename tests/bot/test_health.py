@@ -4,8 +4,6 @@ server, the scheduler lock held (one instance)."""
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -14,12 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from digestbot.bot.app import build_application, running
 from tests.bot.conftest import USER, bot_settings
 from tests.support.botapi import FakeBotAPI
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.ports import free_port
 
 
 async def test_the_running_bot_serves_healthz_and_metrics(

@@ -15,9 +15,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from digestbot.packaged import sample_digests
-from tests.bot.test_health import free_port
 from tests.conftest import POSTGRES_ONLY
 from tests.support.botapi import TOKEN, FakeBotAPI
+from tests.support.ports import free_port
 
 USER = 4242
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 
 import httpx
 import pytest
@@ -17,15 +16,9 @@ from digestbot.bot.app import build_application, running
 from digestbot.errors import ConfigError
 from tests.bot.conftest import USER, Driver, bot_settings
 from tests.support.botapi import FakeBotAPI
+from tests.support.ports import free_port
 
 SECRET = "s3cret-Token_1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def help_update(update_id: int) -> dict[str, object]:

@@ -5,7 +5,6 @@ networking on aiohttp), against the local Bot API server."""
 from __future__ import annotations
 
 import datetime as dt
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +25,7 @@ from digestbot.delivery.client import MessageSender, make_bot, message_params
 from digestbot.delivery.telegram_errors import answer_error, outcome_unknown
 from digestbot.present.push import Button, PushMessage
 from tests.support.botapi import FakeBotAPI
+from tests.support.ports import free_port
 from tests.support.settings import settings_for
 
 CHAT = 42
@@ -147,12 +147,6 @@ def test_answers_python_telegram_bot_cannot_parse() -> None:
 # --------------------------------------------------------------------------- the network
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def test_a_slow_answer_is_a_timeout_that_may_have_been_delivered() -> None:
     with FakeBotAPI() as server:
         server.add_chat(CHAT)
@@ -179,7 +173,7 @@ async def test_no_connection_means_nothing_was_sent() -> None:
     await request.initialize()
     try:
         with pytest.raises(NetworkError) as caught:
-            await request.post_json(f"http://127.0.0.1:{closed_port()}/botx/sendMessage", b"{}")
+            await request.post_json(f"http://127.0.0.1:{free_port()}/botx/sendMessage", b"{}")
     finally:
         await request.shutdown()
     assert "aiohttp.ClientConnectorError" in str(caught.value)

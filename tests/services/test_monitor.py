@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -43,6 +42,7 @@ from tests.conftest import DIGESTS, FAST_LIMITS
 from tests.delivery.conftest import add_subscribers
 from tests.support.botapi import FakeBotAPI
 from tests.support.digest_server import DigestServer
+from tests.support.ports import free_port
 from tests.support.settings import settings_for
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -329,9 +329,7 @@ async def test_served_only_when_a_port_is_set_and_a_busy_port_is_one_line(
     state = ProcessState(role="deliver", engine=EngineStats())
     async with serving(settings, sessions, lambda: state) as off:
         assert off is None  # metrics_port unset: nothing listens
-    with socket.socket() as probe_socket:
-        probe_socket.bind(("127.0.0.1", 0))
-        port = int(probe_socket.getsockname()[1])
+    port = free_port()
     on = settings.model_copy(update={"metrics_port": port})
     async with serving(on, sessions, lambda: state) as monitor, httpx.AsyncClient() as client:
         assert monitor is not None and monitor.port == port
