@@ -28,6 +28,15 @@ from digestbot.services import bookmarks
 log = logging.getLogger(__name__)
 
 
+async def _opened_in_private(query: CallbackQuery, turn: Turn, link: str) -> bool:
+    """Under a channel post: answer the press with ``link``, which opens the answer in
+    the presser's private chat with the bot (True); anywhere else False."""
+    if turn.chat.type != ChatType.CHANNEL:
+        return False
+    await query.answer(url=link)
+    return True
+
+
 @button(callbacks.parse_paper)
 async def on_paper_button(
     update: Update,
@@ -36,8 +45,8 @@ async def on_paper_button(
     query: CallbackQuery,
     data: callbacks.PaperCallback,
 ) -> None:
-    if turn.chat.type == ChatType.CHANNEL:
-        await query.answer(url=deeplinks.paper_link(context.bot.username, data.arxiv_id))
+    link = deeplinks.paper_link(context.bot.username, data.arxiv_id)
+    if await _opened_in_private(query, turn, link):
         return
     await query.answer()
     await send_paper(update, turn, data.arxiv_id)
@@ -119,8 +128,8 @@ async def on_similar_button(
     query: CallbackQuery,
     data: callbacks.SimilarCallback,
 ) -> None:
-    if turn.chat.type == ChatType.CHANNEL:
-        await query.answer(url=deeplinks.similar_link(context.bot.username, data.arxiv_id))
+    link = deeplinks.similar_link(context.bot.username, data.arxiv_id)
+    if await _opened_in_private(query, turn, link):
         return
     await query.answer()
     await send_similar(update, turn, data.arxiv_id)
