@@ -206,12 +206,7 @@ async def _prune_job(context: JobContext) -> None:
         return  # retention is off
     cutoff, pruned = done
     if pruned.deliveries or pruned.bodies:
-        log.info(
-            "outbox: deleted %d finished deliveries and %d stored renders older than %s",
-            pruned.deliveries,
-            pruned.bodies,
-            cutoff.isoformat(timespec="seconds"),
-        )
+        log.info("outbox: %s", pruned.summary(cutoff))
 
 
 async def _leader_job(context: JobContext) -> None:

@@ -73,10 +73,7 @@ def db_prune(
         out.print("retention is off (DIGESTBOT_DELIVERY_RETENTION_DAYS=0): nothing deleted")
         return
     cutoff, pruned = done
-    out.print(
-        f"deleted {pruned.deliveries} finished deliveries and {pruned.bodies} stored "
-        f"renders older than {cutoff.isoformat(timespec='seconds')}"
-    )
+    out.print(pruned.summary(cutoff))
 
 
 def _days(start: dt.date, end: dt.date) -> list[dt.date]:

@@ -320,8 +320,6 @@ async def claim_due(
         _OTHER.c.lease_until >= now,
     )
     until = now + dt.timedelta(seconds=lease)
-    # two claims, each an index range read in claim order (``ix_deliveries_claim``):
-    # claims whose lease ran out (an instance died: few), then what is due
     expired = and_(_D.state == DeliveryState.SENDING, _D.lease_until < now)
     rows = list(await _claim(session, expired, busy, instance, until, limit))
     if len(rows) < limit:

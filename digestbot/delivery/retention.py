@@ -43,10 +43,17 @@ class Pruned:
     deliveries: int = 0
     bodies: int = 0
 
+    def summary(self, cutoff: dt.datetime) -> str:
+        """One line for the log and the CLI."""
+        return (
+            f"deleted {self.deliveries} finished deliveries and {self.bodies} stored "
+            f"renders older than {cutoff.isoformat(timespec='seconds')}"
+        )
+
 
 async def _delete_deliveries(session: AsyncSession, cutoff: dt.datetime, batch: int) -> int:
-    # the oldest first, through the (state, due_at, id) index: a delivery is never
-    # finished before it was due
+    # a range of the (state, due_at, id) index: a delivery is never finished before it
+    # was due, so one finished before the cutoff was due before it too
     old = (
         select(Delivery.id)
         .where(

@@ -173,9 +173,16 @@ async def index_papers(
         # a database role that may not do it (not the index's owner) leaves it to vacuum.
         try:
             async with conn.begin_nested():
-                await conn.execute(_CLEAN_PENDING)
+                await merge_pending_lists(conn)
         except DBAPIError as exc:
             log.warning("search index: pending list not merged (%s); vacuum will", exc.orig)
+
+
+async def merge_pending_lists(conn: AsyncConnection) -> tuple[int, int]:
+    """PostgreSQL: merge the pending lists of the two GIN indexes into the indexes; the
+    pages each list held."""
+    row = (await conn.execute(_CLEAN_PENDING)).one()
+    return int(row[0]), int(row[1])
 
 
 async def _read_docs(conn: AsyncConnection, ids: list[int]) -> dict[int, IndexDoc]:

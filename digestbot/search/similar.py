@@ -79,12 +79,13 @@ async def _match_counts(
     round trip), a subquery per word, each answered from the index (FTS5 doclist, GIN
     bitmap)."""
     if sqlite:
-        one = "(SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH :w{i}"
+        match = "SELECT 1 FROM search_fts WHERE search_fts MATCH :w{i}"
         params = {f"w{i}": fts5_expression(_query([w])) for i, w in enumerate(words)}
     else:
-        one = "(SELECT count(*) FROM (SELECT 1 FROM search_docs WHERE doc @@ CAST(:w{i} AS tsquery)"
+        match = "SELECT 1 FROM search_docs WHERE doc @@ CAST(:w{i} AS tsquery)"
         params = {f"w{i}": tsquery_expression(_query([w])) for i, w in enumerate(words)}
-    columns = ", ".join(one.format(i=i) + " LIMIT :cap) AS m)" for i in range(len(words)))
+    one = f"(SELECT count(*) FROM ({match} LIMIT :cap) AS m)"
+    columns = ", ".join(one.format(i=i) for i in range(len(words)))
     row = (await session.execute(text(f"SELECT {columns}"), {**params, "cap": cap})).one()
     return [int(n) for n in row]
 
