@@ -55,25 +55,31 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield from _postgres_schema_url()
 
 
+async def _as_admin(sql: str) -> None:
+    """One statement on the PostgreSQL test database itself (making or dropping a
+    schema)."""
+    engine = create_engine(POSTGRES_URL)
+    async with engine.begin() as conn:
+        await conn.execute(text(sql))
+    await engine.dispose()
+
+
+def _new_schema() -> str:
+    return f"t_{uuid.uuid4().hex[:12]}"
+
+
 def _postgres_schema_url() -> Iterator[str]:
     import asyncio
 
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-
-    async def run(sql: str) -> None:
-        engine = create_engine(POSTGRES_URL)
-        async with engine.begin() as conn:
-            await conn.execute(text(sql))
-        await engine.dispose()
-
-    asyncio.run(run(f"CREATE SCHEMA {schema}"))
+    schema = _new_schema()
+    asyncio.run(_as_admin(f"CREATE SCHEMA {schema}"))
     sep = "&" if "?" in POSTGRES_URL else "?"
     try:
         # commits need not wait for the disk in tests (a crash of the test server loses
         # nothing a test needs)
         yield f"{POSTGRES_URL}{sep}search_path={schema}&synchronous_commit=off"
     finally:
-        asyncio.run(run(f"DROP SCHEMA {schema} CASCADE"))
+        asyncio.run(_as_admin(f"DROP SCHEMA {schema} CASCADE"))
 
 
 class MigratedSchema:
@@ -133,19 +139,15 @@ async def _run_script(conn: AsyncConnection, script: list[str]) -> None:
 async def _recorded_upgrade(db_url: str) -> list[tuple[str, Any, bool]]:
     """The statements a real migration sends, in a schema of its own (dropped after), so
     that every test database, the first included, is made the same way."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    async with admin.begin() as conn:
-        await conn.execute(text(f"CREATE SCHEMA {schema}"))
+    schema = _new_schema()
+    await _as_admin(f"CREATE SCHEMA {schema}")
     url = make_url(db_url).update_query_dict({"search_path": schema})
     engine = create_engine(url.render_as_string(hide_password=False))
     try:
         return await _record(engine)
     finally:
         await engine.dispose()
-        async with admin.begin() as conn:
-            await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        await admin.dispose()
+        await _as_admin(f"DROP SCHEMA {schema} CASCADE")
 
 
 async def _record(engine: AsyncEngine) -> list[tuple[str, Any, bool]]:

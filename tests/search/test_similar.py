@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from digestbot.digest.model import Digest, Paper, Section
+from digestbot.search.index import merge_pending_lists
 from digestbot.search.similar import candidate_terms, similar_papers
 from digestbot.services.ingest import write_day
 from digestbot.store.archive import get_paper
@@ -90,14 +91,7 @@ async def test_an_ingest_leaves_no_pending_list_in_the_search_indexes(
     # it, so merging again finds nothing (a count of pages)
     await store(sessions)
     async with sessions.begin() as session:
-        pending = (
-            await session.execute(
-                text(
-                    "SELECT gin_clean_pending_list('ix_search_docs_doc'::regclass),"
-                    " gin_clean_pending_list('ix_search_docs_head'::regclass)"
-                )
-            )
-        ).one()
+        pending = await merge_pending_lists(await session.connection())
         indexed = await session.scalar(text("SELECT count(*) FROM search_docs"))
-    assert tuple(pending) == (0, 0)
+    assert pending == (0, 0)
     assert indexed == len(PAPERS)
